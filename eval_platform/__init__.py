@@ -1,0 +1,1 @@
+"""eval_platform: production LLM logs -> adversarial eval corpus -> per-routing-path gap tables."""

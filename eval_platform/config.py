@@ -1,0 +1,229 @@
+"""Platform configuration: one YAML file validated by pydantic, plus the data directory.
+
+`EVAL_PLATFORM_CONFIG` names the YAML file (default: the bundled demo config next to this module);
+`EVAL_PLATFORM_DATA_DIR` names the data directory (default: `data/` in the current directory).
+Every key is documented in the README ("Configuration"). Unknown keys are errors, so a typo never
+silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEMO_CONFIG = Path(__file__).with_name("demo_config.yaml")
+LogFormat = Literal["auto", "native", "litellm", "otel"]
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestConfig(_Strict):
+    format: LogFormat = "auto"
+    # glob (relative to landing/) -> format; the first matching glob wins, else `format`.
+    format_by_glob: dict[str, LogFormat] = Field(default_factory=dict)
+    max_line_bytes: int = Field(default=1_000_000, gt=0)
+    quarantine_warn_rate: float = Field(default=0.05, ge=0, le=1)
+
+
+class OutcomeRules(_Strict):
+    """How formats without a native `user_outcome` field say a session was escalated or abandoned."""
+
+    metadata_keys: list[str] = Field(default_factory=lambda: ["user_outcome", "outcome"])
+    escalated_tags: list[str] = Field(default_factory=lambda: ["escalated", "human_handoff", "outcome:escalated"])
+    abandoned_tags: list[str] = Field(default_factory=lambda: ["abandoned", "outcome:abandoned"])
+
+
+class TrafficConfig(_Strict):
+    window_days: int = Field(default=7, ge=1, le=90)
+    meaningful_share: float = Field(default=0.01, ge=0, le=1)
+
+
+class LabelRules(_Strict):
+    refuse_task_types: list[str] = Field(default_factory=lambda: ["prohibited"])
+    citation_task_types: list[str] = Field(default_factory=lambda: ["qa_with_sources"])
+    # case-insensitive regular expressions over the prompt that mark a prohibited request
+    prohibited_patterns: list[str] = Field(default_factory=list)
+
+
+class CorpusConfig(_Strict):
+    slice_size: int = Field(default=30, ge=1)
+    min_items_warn: int = Field(default=20, ge=0)
+    seed: int = 7
+    paraphrase_similarity: float = Field(default=0.9, gt=0, le=1)
+    labels: LabelRules = Field(default_factory=LabelRules)
+
+
+class ModelLimits(_Strict):
+    concurrency: int = Field(default=8, ge=1)
+    rpm: int | None = Field(default=None, ge=1)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    api_base: str | None = None
+    # price override for models litellm does not know (USD per token)
+    input_cost_per_token: float | None = Field(default=None, ge=0)
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+
+
+class EvalConfig(_Strict):
+    alternatives_all_paths: list[str] = Field(default_factory=list)
+    alternatives_by_path: dict[str, list[str]] = Field(default_factory=dict)
+    budget_usd: float = Field(default=5.0, ge=0)
+    repeats: int = Field(default=1, ge=1)
+    params: dict[str, float | int | str] = Field(default_factory=lambda: {"temperature": 0.0, "max_tokens": 512})
+    default_limits: ModelLimits = Field(default_factory=ModelLimits)
+    # glob over model names -> limits; the first matching glob wins, else default_limits
+    limits_by_model: dict[str, ModelLimits] = Field(default_factory=dict)
+
+    def limits_for(self, model: str) -> ModelLimits:
+        for pattern, limits in self.limits_by_model.items():
+            if fnmatch.fnmatchcase(model, pattern):
+                return limits
+        return self.default_limits
+
+
+class CitationScorer(_Strict):
+    allowed_domains: list[str] = Field(default_factory=list)
+    source_ids: list[str] = Field(default_factory=list)
+
+
+class RefusalScorer(_Strict):
+    extra_refusal_patterns: list[str] = Field(default_factory=list)
+
+
+class ToneScorer(_Strict):
+    banned_phrases: list[str] = Field(default_factory=list)
+    forbidden_self_references: list[str] = Field(default_factory=list)
+    max_caps_ratio: float = Field(default=0.6, gt=0, le=1)
+    blame_patterns: list[str] = Field(default_factory=list)
+
+
+class JudgeScorer(_Strict):
+    enabled: bool = False
+    model: str = "demo/judge"
+    rubric: str = "The answer addresses the user's request directly and accurately."
+
+
+class ScorersConfig(_Strict):
+    valid_citation: CitationScorer = Field(default_factory=CitationScorer)
+    refusal_policy: RefusalScorer = Field(default_factory=RefusalScorer)
+    tone_policy: ToneScorer = Field(default_factory=ToneScorer)
+    llm_judge: JudgeScorer = Field(default_factory=JudgeScorer)
+
+
+class OnlineConfig(_Strict):
+    sample_rate: float = Field(default=1.0, ge=0, le=1)
+
+
+class StatsConfig(_Strict):
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    min_gap: float = Field(default=0.10, ge=0, le=1)
+
+
+class DriftConfig(_Strict):
+    baseline_days: int = Field(default=7, ge=1)
+    stale_divergence: float = Field(default=0.1, ge=0, le=1)
+
+
+class PublishConfig(_Strict):
+    keep_snapshots: int = Field(default=5, ge=1)
+
+
+class PlatformConfig(_Strict):
+    partition_start: date
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    outcome_rules: OutcomeRules = Field(default_factory=OutcomeRules)
+    traffic: TrafficConfig = Field(default_factory=TrafficConfig)
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig)
+    evals: EvalConfig = Field(default_factory=EvalConfig)
+    scorers: ScorersConfig = Field(default_factory=ScorersConfig)
+    online: OnlineConfig = Field(default_factory=OnlineConfig)
+    stats: StatsConfig = Field(default_factory=StatsConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    publish: PublishConfig = Field(default_factory=PublishConfig)
+
+    @field_validator("partition_start", mode="before")
+    @classmethod
+    def _date(cls, value: object) -> object:
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+    def format_for(self, relative_path: str) -> LogFormat:
+        for pattern, fmt in self.ingest.format_by_glob.items():
+            if fnmatch.fnmatchcase(relative_path, pattern):
+                return fmt
+        return self.ingest.format
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if error["type"] == "missing":
+        return f"{key}: required key is missing"
+    return f"{key}: {error['msg']} (got {error.get('input')!r})"
+
+
+def load_config(path: str | os.PathLike | None = None) -> PlatformConfig:
+    """Load and validate the config; errors name the file and every bad key."""
+    path = Path(path or os.environ.get("EVAL_PLATFORM_CONFIG") or DEMO_CONFIG)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found (EVAL_PLATFORM_CONFIG)") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(raw).__name__}")
+    try:
+        return PlatformConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "\n  ".join(_describe(e) for e in exc.errors())
+        raise ConfigError(f"{path}: invalid configuration:\n  {problems}") from None
+
+
+class DataDir(BaseModel):
+    """The layout of `EVAL_PLATFORM_DATA_DIR`."""
+
+    model_config = ConfigDict(frozen=True)
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> DataDir:
+        return cls(root=Path(os.environ.get("EVAL_PLATFORM_DATA_DIR", "data")).resolve())
+
+    @cached_property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @cached_property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "eval.duckdb"
+
+    @cached_property
+    def snapshots(self) -> Path:
+        return self.root / "snapshots"
+
+    @cached_property
+    def labels(self) -> Path:
+        return self.root / "labels"
+
+    @cached_property
+    def golden(self) -> Path:
+        return self.root / "golden"
+
+    @cached_property
+    def response_store(self) -> Path:
+        """The model-call store lives beside the warehouse so long eval runs never hold its lock."""
+        return self.root / "warehouse" / "responses.duckdb"

@@ -1,0 +1,119 @@
+"""The seam every log-format adapter implements.
+
+An adapter turns the lines of one file (a frame `source_line: Int64, raw: String`) into canonical
+records (`eval_platform.contract.CANONICAL_COLUMNS`), quarantined lines (`source_line, raw, error, day`)
+and a count of valid-but-skipped lines (tool/HTTP spans, ...). It never drops a line: for every input
+line exactly one of the three happens, so `lines = records + quarantined + skipped` holds per file (`records` counts lines that yielded
+records: one OTLP export line may carry several spans, and all of them keep that line for lineage; if any
+inference span in such a line is malformed, the whole line is quarantined, never half-kept).
+
+Per-line adapters (LiteLLM, OpenTelemetry: nested, moderate volume) implement `map_line` and use
+`apply_line_mapper`; the native adapter is vectorised in DuckDB because it carries the bulk of traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import polars as pl
+
+from eval_platform.config import OutcomeRules
+from eval_platform.contract import CANONICAL_COLUMNS
+
+_POLARS_TYPES: dict[str, pl.DataType] = {
+    "VARCHAR": pl.String(),
+    "TIMESTAMP": pl.Datetime("us"),
+    "INTEGER": pl.Int32(),
+    "JSON": pl.String(),
+    "DOUBLE": pl.Float64(),
+    "BIGINT": pl.Int64(),
+    "VARCHAR[]": pl.List(pl.String()),
+}
+CANONICAL_SCHEMA: dict[str, pl.DataType] = {name: _POLARS_TYPES[t] for name, t in CANONICAL_COLUMNS.items()}
+LINES_SCHEMA: dict[str, pl.DataType] = {"source_line": pl.Int64(), "raw": pl.String()}
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "source_line": pl.Int64(),
+    "raw": pl.String(),
+    "error": pl.String(),
+    "day": pl.Date(),
+}
+
+
+class FieldError(ValueError):
+    """A record that cannot be mapped: names the field and the problem (the line is added by the caller)."""
+
+    def __init__(self, field_name: str, problem: str):
+        super().__init__(f"field '{field_name}': {problem}")
+        self.field_name = field_name
+        self.problem = problem
+
+
+class SkipRecord(Exception):
+    """A valid line that is not a model call (a tool span, an HTTP span, ...): counted as skipped."""
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """What an adapter knows about the file it reads."""
+
+    source_file: str  # path relative to landing/, as stored in lineage columns
+    content_hash: str  # sha256 of the file's bytes
+    outcome_rules: OutcomeRules = field(default_factory=OutcomeRules)
+
+
+@dataclass
+class ParsedBatch:
+    records: pl.DataFrame  # CANONICAL_SCHEMA plus `source_line`
+    quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
+    skipped: int = 0
+    # a file-level problem (e.g. unknown format): the caller quarantines every line with this reason
+    file_error: str | None = None
+
+    @staticmethod
+    def empty_records() -> pl.DataFrame:
+        return pl.DataFrame(schema={**CANONICAL_SCHEMA, "source_line": pl.Int64()})
+
+    @staticmethod
+    def empty_quarantine() -> pl.DataFrame:
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+LineMapper = Callable[[object, AdapterContext], list[dict] | dict]
+
+
+def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMapper, loads: Callable) -> ParsedBatch:
+    """Run a per-line adapter over `lines`; a line may yield one record, several (OTLP batches) or none.
+
+    `loads` parses one raw line (json.loads or orjson.loads). Errors become quarantine rows naming the
+    line and field; `SkipRecord` counts the line as skipped. A line that yields several records keeps
+    its `source_line` on each, so lineage still resolves to the exact line.
+    """
+    records: list[dict] = []
+    quarantine: list[dict] = []
+    skipped = 0
+    for source_line, raw in lines.select("source_line", "raw").iter_rows():
+        try:
+            if raw is None or not raw.strip():
+                raise FieldError("(line)", "empty line")
+            try:
+                obj = loads(raw)
+            except ValueError as exc:
+                raise FieldError("(line)", f"not valid JSON: {exc}") from None
+            mapped = map_line(obj, ctx)
+        except SkipRecord:
+            skipped += 1
+            continue
+        except FieldError as exc:
+            quarantine.append({"source_line": source_line, "raw": raw, "error": f"line {source_line}: {exc}", "day": None})
+            continue
+        for rec in mapped if isinstance(mapped, list) else [mapped]:
+            rec["source_line"] = source_line
+            records.append(rec)
+    rec_frame = (
+        pl.DataFrame(records, schema={**CANONICAL_SCHEMA, "source_line": pl.Int64()}, strict=False)
+        if records
+        else ParsedBatch.empty_records()
+    )
+    q_frame = pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA) if quarantine else ParsedBatch.empty_quarantine()
+    return ParsedBatch(records=rec_frame, quarantine=q_frame, skipped=skipped)
+

@@ -1,0 +1,95 @@
+"""The DuckDB warehouse: connections and the one write pattern every asset uses.
+
+Every write is "delete the slice, insert the new rows BY NAME" inside one transaction, so a failed
+insert leaves the old rows in place (the trap in STACK-NOTES section 2.2). Values from logs or config
+are always bound as parameters; the few identifiers that must be dynamic (table names) come from the
+contract and are checked against a fixed pattern.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from eval_platform.contract import TABLES, ensure_schema
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def checked_identifier(name: str) -> str:
+    """Return `name` if it is a plain lower-case identifier; raise otherwise (never interpolate log text)."""
+    if not _IDENT.match(name):
+        raise ValueError(f"refusing to use {name!r} as an SQL identifier")
+    return name
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = False, retries: int = 20) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating it owner-only), retrying briefly while another process holds the lock."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+    delay = 0.05
+    for attempt in range(retries):
+        try:
+            conn = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException:
+            if attempt == retries - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    try:
+        if not read_only:
+            os.chmod(path, 0o600)
+            ensure_schema(conn)
+        yield conn
+    finally:
+        conn.close()
+
+
+def replace_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame | pl.LazyFrame | duckdb.DuckDBPyRelation | None,
+    where: str,
+    params: Sequence[object] = (),
+) -> int:
+    """Delete `table` rows matching `where` and insert `frame` BY NAME, in one transaction.
+
+    `where` is a fixed SQL predicate written in this package with `?` placeholders for `params`.
+    Returns the number of rows inserted.
+    """
+    table = checked_identifier(table)
+    if table not in TABLES:
+        raise ValueError(f"{table} is not a contract table")
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"DELETE FROM {table} WHERE {where}", list(params))
+        inserted = 0
+        if frame is not None:
+            if isinstance(frame, pl.LazyFrame):
+                frame = frame.collect()
+            conn.register("_incoming", frame)
+            try:
+                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+                inserted = conn.execute("SELECT count(*) FROM _incoming").fetchone()[0]
+            finally:
+                conn.unregister("_incoming")
+        conn.execute("COMMIT")
+        return inserted
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def query_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
+    """Run a parameterised query and return a polars frame (DuckDB 2.0 removed `.pl()` on connections)."""
+    return conn.sql(sql, params=list(params)).pl()
