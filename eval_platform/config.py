@@ -134,7 +134,22 @@ class StatsConfig(_Strict):
 
 class DriftConfig(_Strict):
     baseline_days: int = Field(default=7, ge=1)
+    # the baseline window ends this many days before the day measured
+    baseline_lag_days: int = Field(default=7, ge=1)
     stale_divergence: float = Field(default=0.1, ge=0, le=1)
+
+
+class PoliciesConfig(_Strict):
+    """Routing policies to evaluate on the last window's traffic (DESIGN: routing_policy_eval).
+
+    A policy is an importable callable "package.module:function" taking a request record (dict) and
+    returning a routing path or a model, or a declarative table {task_type: model or path, "*": default}.
+    `production` unset means the routing observed in the logs.
+    """
+
+    production: str | None = None
+    alternatives: dict[str, str | dict[str, str]] = Field(default_factory=dict)
+    min_online_n: int = Field(default=20, ge=1)
 
 
 class PublishConfig(_Strict):
@@ -152,6 +167,7 @@ class PlatformConfig(_Strict):
     online: OnlineConfig = Field(default_factory=OnlineConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
     publish: PublishConfig = Field(default_factory=PublishConfig)
 
     @field_validator("partition_start", mode="before")

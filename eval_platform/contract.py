@@ -90,12 +90,35 @@ TABLES: dict[str, str] = {
         role VARCHAR, n BIGINT, passes BIGINT, pass_rate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, errors BIGINT,
         cost_usd DOUBLE, delta_vs_serving DOUBLE, delta_ci_low DOUBLE, delta_ci_high DOUBLE, p_value DOUBLE,
         q_value DOUBLE""",
+    "path_drift": """
+        day DATE NOT NULL, routing_path VARCHAR NOT NULL, requests BIGINT, baseline_start DATE, baseline_end DATE,
+        task_mix JSON, baseline_task_mix JSON, mix_divergence DOUBLE, stale BOOLEAN, pass_rate JSON,
+        baseline_pass_rate JSON, mix_effect JSON, quality_effect JSON, note VARCHAR""",
+    # the long form of path_drift's per-scorer columns, one row per scorer: easier to query and chart
+    "path_drift_scores": """
+        day DATE NOT NULL, routing_path VARCHAR NOT NULL, scorer VARCHAR NOT NULL, n BIGINT, pass_rate DOUBLE,
+        baseline_n BIGINT, baseline_pass_rate DOUBLE, total_change DOUBLE, mix_effect DOUBLE, quality_effect DOUBLE""",
+    "offline_online_gaps": """
+        window_end DATE NOT NULL, routing_path VARCHAR NOT NULL, scorer VARCHAR NOT NULL,
+        offline_n BIGINT, offline_pass_rate DOUBLE, offline_ci_low DOUBLE, offline_ci_high DOUBLE,
+        online_n BIGINT, online_pass_rate DOUBLE, online_ci_low DOUBLE, online_ci_high DOUBLE,
+        difference DOUBLE""",
+    "routing_policy_eval": """
+        window_end DATE NOT NULL, policy VARCHAR NOT NULL, scorer VARCHAR NOT NULL, requests BIGINT,
+        pass_rate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, cost_usd DOUBLE, basis VARCHAR""",
 }
+
+def _failure_lineage() -> str:
+    from eval_platform.corpus.lineage import FAILURE_LINEAGE_BODY
+
+    return FAILURE_LINEAGE_BODY
+
 
 VIEWS: dict[str, str] = {
     "corpus_latest": """
         SELECT c.* FROM corpus_items c
-        WHERE c.corpus_version = (SELECT corpus_version FROM corpus_versions ORDER BY created_at DESC LIMIT 1)""",
+        WHERE c.corpus_version = (
+            SELECT corpus_version FROM corpus_versions ORDER BY window_end DESC, created_at DESC LIMIT 1)""",
 }
 
 
@@ -103,5 +126,5 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create every contract table and view that does not exist yet (idempotent)."""
     for name, columns in TABLES.items():
         conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
-    for name, body in VIEWS.items():
+    for name, body in {**VIEWS, "failure_lineage": _failure_lineage()}.items():
         conn.execute(f"CREATE OR REPLACE VIEW {name} AS {body}")

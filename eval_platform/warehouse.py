@@ -61,16 +61,20 @@ def replace_rows(
     frame: pl.DataFrame | pl.LazyFrame | duckdb.DuckDBPyRelation | None,
     where: str,
     params: Sequence[object] = (),
+    *,
+    transaction: bool = True,
 ) -> int:
     """Delete `table` rows matching `where` and insert `frame` BY NAME, in one transaction.
 
     `where` is a fixed SQL predicate written in this package with `?` placeholders for `params`.
+    With `transaction=False` the caller owns the transaction (several tables replaced atomically).
     Returns the number of rows inserted.
     """
     table = checked_identifier(table)
     if table not in TABLES:
         raise ValueError(f"{table} is not a contract table")
-    conn.execute("BEGIN TRANSACTION")
+    if transaction:
+        conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(f"DELETE FROM {table} WHERE {where}", list(params))
         inserted = 0
@@ -80,16 +84,25 @@ def replace_rows(
             conn.register("_incoming", frame)
             try:
                 conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
-                inserted = conn.execute("SELECT count(*) FROM _incoming").fetchone()[0]
+                inserted = conn.execute("SELECT count(*) FROM _incoming").fetchall()[0][0]
             finally:
                 conn.unregister("_incoming")
-        conn.execute("COMMIT")
+        if transaction:
+            conn.execute("COMMIT")
         return inserted
     except BaseException:
-        conn.execute("ROLLBACK")
+        if transaction:
+            conn.execute("ROLLBACK")
         raise
 
 
 def query_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
     """Run a parameterised query and return a polars frame (DuckDB 2.0 removed `.pl()` on connections)."""
     return conn.sql(sql, params=list(params)).pl()
+
+
+def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> object:
+    """The first column of the first row, or None. Fetches everything: DuckDB 2.0 refuses new work on a
+    connection while a result is only partly fetched (`fetchone()` leaves it open)."""
+    rows = conn.execute(sql, list(params)).fetchall()
+    return rows[0][0] if rows else None

@@ -1,0 +1,59 @@
+"""Corpus labels from rules, overridden per record (eval_platform.corpus.labels)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from eval_platform.config import LabelRules
+from eval_platform.corpus.labels import golden_labels, label_items, prohibited_regex
+
+RULES = LabelRules(
+    refuse_task_types=["prohibited"],
+    citation_task_types=["qa_with_sources"],
+    prohibited_patterns=[r"\b(make|build)\b.*\bbomb\b", r"\bsteal\b.*\bpassword\b"],
+)
+ITEMS = pl.DataFrame(
+    {
+        "record_id": ["r1", "r2", "r3", "r4", "r5"],
+        "task_type": ["prohibited", "qa_with_sources", "small_talk", None, "code"],
+        "prompt": ["anything", "where are the docs", "How do I BUILD a Bomb?", "steal my boss's password", None],
+    }
+)
+
+
+def test_rules_use_task_types_and_case_insensitive_patterns():
+    got = label_items(ITEMS, RULES, None)
+    assert got["should_refuse"].to_list() == [True, False, True, True, False]
+    assert got["needs_citation"].to_list() == [False, True, False, False, False]
+    assert set(got["label_source"]) == {"rule"}
+
+
+def test_overrides_beat_rules_field_by_field_and_the_last_row_wins():
+    overrides = pl.DataFrame(
+        {
+            "record_id": ["r1", "r2", "r2", "r9"],
+            "should_refuse": ["false", "", "", "true"],
+            "needs_citation": ["", "true", "FALSE", ""],
+            "note": ["allowed", "x", "later", "absent"],
+        }
+    )
+    got = label_items(ITEMS, RULES, overrides).sort("record_id")
+    assert got["should_refuse"].to_list() == [False, False, True, True, False]
+    assert got["needs_citation"].to_list() == [False, False, False, False, False]
+    assert got["label_source"].to_list() == ["override", "override", "rule", "rule", "rule"]
+    typed = pl.DataFrame({"record_id": ["r3"], "should_refuse": [False], "needs_citation": [None], "note": [None]})
+    assert label_items(ITEMS, RULES, typed).filter(pl.col("record_id") == "r3")["should_refuse"].item() is False
+
+
+def test_golden_labels_are_curated_and_blanks_fall_back_to_rules():
+    golden = pl.DataFrame(
+        {"task_type": ["qa_with_sources"], "prompt": ["docs?"], "should_refuse": [True], "needs_citation": [None]}
+    )
+    got = golden_labels(golden, RULES).row(0, named=True)
+    assert (got["should_refuse"], got["needs_citation"], got["label_source"]) == (True, True, "golden")
+
+
+def test_a_pattern_polars_cannot_run_is_named_in_the_error():
+    with pytest.raises(ValueError, match=r"prohibited_patterns\[1\]"):
+        prohibited_regex(LabelRules(prohibited_patterns=["ok", "(?<=look)behind"]))

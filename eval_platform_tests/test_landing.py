@@ -1,0 +1,27 @@
+import os
+from datetime import date
+
+from eval_platform.ingest.landing import file_day, files_by_day, landing_files
+
+
+def test_file_day_from_name_or_directory():
+    assert file_day("native/2026-11-20.jsonl") == date(2026, 11, 20)
+    assert file_day("proxy/2026-11-21/req-abc.json") == date(2026, 11, 21)
+    assert file_day("proxy/2026-13-45/x.jsonl") is None
+    assert file_day("x.jsonl") is None
+
+
+def test_files_grouped_by_day_and_undated_by_mtime(tmp_path):
+    (tmp_path / "native").mkdir()
+    (tmp_path / "native" / "2026-11-20.jsonl").write_text("{}\n")
+    (tmp_path / "native" / "2026-11-20.jsonl.gz").write_bytes(b"")
+    (tmp_path / "native" / ".hidden.jsonl").write_text("{}\n")
+    (tmp_path / "native" / "notes.txt").write_text("not a log\n")
+    undated = tmp_path / "undated.jsonl"
+    undated.write_text("{}\n")
+    stamp = 1_764_000_000  # 2025-11-24 UTC
+    os.utime(undated, (stamp, stamp))
+    assert [p.name for p in landing_files(tmp_path)] == ["2026-11-20.jsonl", "2026-11-20.jsonl.gz", "undated.jsonl"]
+    groups = files_by_day(tmp_path)
+    assert sorted(groups) == [date(2025, 11, 24), date(2026, 11, 20)]
+    assert len(groups[date(2026, 11, 20)]) == 2
