@@ -24,6 +24,7 @@ CANONICAL_COLUMNS: dict[str, str] = {
     "prompt": "VARCHAR",
     "response": "VARCHAR",
     "status": "VARCHAR",
+    "error": "VARCHAR",
     "latency_ms": "DOUBLE",
     "cost_usd": "DOUBLE",
     "input_tokens": "BIGINT",
@@ -41,7 +42,7 @@ TABLES: dict[str, str] = {
     "log_records": """
         record_id VARCHAR, day DATE NOT NULL, ts TIMESTAMP NOT NULL, session_id VARCHAR NOT NULL,
         turn INTEGER, routing_path VARCHAR NOT NULL, served_model VARCHAR, route_reason VARCHAR,
-        task_type VARCHAR, messages JSON, prompt VARCHAR, response VARCHAR, status VARCHAR,
+        task_type VARCHAR, messages JSON, prompt VARCHAR, response VARCHAR, status VARCHAR, error VARCHAR,
         latency_ms DOUBLE, cost_usd DOUBLE, input_tokens BIGINT, output_tokens BIGINT,
         user_outcome VARCHAR, tags VARCHAR[], retrieved_sources VARCHAR[],
         source_file VARCHAR NOT NULL, source_line BIGINT NOT NULL, source_format VARCHAR NOT NULL,
@@ -72,7 +73,7 @@ TABLES: dict[str, str] = {
         response_id VARCHAR, eval_run_id VARCHAR, corpus_version VARCHAR, corpus_item_id VARCHAR,
         routing_path VARCHAR, model VARCHAR, repeat_index INTEGER, request_hash VARCHAR, response VARCHAR,
         status VARCHAR, error VARCHAR, latency_ms DOUBLE, cost_usd DOUBLE, input_tokens BIGINT,
-        output_tokens BIGINT, cached BOOLEAN, created_at TIMESTAMP""",
+        output_tokens BIGINT, cached BOOLEAN, created_at TIMESTAMP, cost_note VARCHAR, attempts INTEGER""",
     "eval_scores": """
         response_id VARCHAR NOT NULL, scorer VARCHAR NOT NULL, scorer_version VARCHAR, passed BOOLEAN,
         score DOUBLE, explanation VARCHAR, corpus_version VARCHAR, routing_path VARCHAR, model VARCHAR,
@@ -122,9 +123,29 @@ VIEWS: dict[str, str] = {
 }
 
 
+def table_columns(table: str) -> dict[str, str]:
+    """Column name -> type of a contract table, parsed from its DDL above."""
+    columns = {}
+    for part in TABLES[table].split(","):
+        name, col_type = part.split()[:2]
+        columns[name] = col_type
+    return columns
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create every contract table and view that does not exist yet (idempotent)."""
+    """Create every contract table and view that does not exist yet, and add columns a newer version of
+    the contract defines to tables an older version created (idempotent; never drops anything)."""
+    existing: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
     for name, columns in TABLES.items():
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+        if name not in existing:
+            conn.execute(f"CREATE TABLE {name} ({columns})")
+            continue
+        for column, col_type in table_columns(name).items():
+            if column not in existing[name]:
+                conn.execute(f"ALTER TABLE {name} ADD COLUMN {column} {col_type}")
     for name, body in {**VIEWS, "failure_lineage": _failure_lineage()}.items():
         conn.execute(f"CREATE OR REPLACE VIEW {name} AS {body}")

@@ -73,27 +73,29 @@ def replace_rows(
     table = checked_identifier(table)
     if table not in TABLES:
         raise ValueError(f"{table} is not a contract table")
-    if transaction:
-        conn.execute("BEGIN TRANSACTION")
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    if frame is not None:
+        conn.register("_incoming", frame)
     try:
-        conn.execute(f"DELETE FROM {table} WHERE {where}", list(params))
-        inserted = 0
-        if frame is not None:
-            if isinstance(frame, pl.LazyFrame):
-                frame = frame.collect()
-            conn.register("_incoming", frame)
-            try:
+        if transaction:
+            conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(f"DELETE FROM {table} WHERE {where}", list(params))
+            inserted = 0
+            if frame is not None:
                 conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
                 inserted = conn.execute("SELECT count(*) FROM _incoming").fetchall()[0][0]
-            finally:
-                conn.unregister("_incoming")
-        if transaction:
-            conn.execute("COMMIT")
-        return inserted
-    except BaseException:
-        if transaction:
-            conn.execute("ROLLBACK")
-        raise
+            if transaction:
+                conn.execute("COMMIT")
+            return inserted
+        except BaseException:
+            if transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        if frame is not None:
+            conn.unregister("_incoming")
 
 
 def query_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:

@@ -24,6 +24,19 @@ def test_filter_admits_the_first_of_a_paraphrase_pair_only():
     texts = normalise(["How do I reset my password?", "Refund my order from May", "how can I reset my password", ""])
     flt = ParaphraseFilter(0.9)
     assert [flt.admit(t) for t in texts] == [True, True, False, True]
-    assert flt.admitted == texts[:2]
+    assert [t for group in flt.admitted.values() for t in group] == texts[:2]
     strict = ParaphraseFilter(1.0)
     assert [strict.admit(t) for t in texts[:3]] == [True, True, True]
+
+
+def test_prompts_with_different_numbers_are_not_paraphrases():
+    from eval_platform.corpus.dedupe import ParaphraseFilter, normalise
+
+    keep = ParaphraseFilter(0.9)
+    a, b, c = normalise([
+        "I have 10 apples, eat 8 of them and buy 30 more. How many apples now?",
+        "I have 12 apples, eat 3 of them and buy 5 more. How many apples now?",
+        "i have 10 apples, eat 8 of them and buy 30 more - how many apples now",
+    ])
+    assert keep.admit(a) and keep.admit(b)
+    assert not keep.admit(c)  # same question, same numbers

@@ -8,12 +8,16 @@ import os
 import random
 import re
 
+import polars as pl
 import pytest
 import yaml
 
-from eval_platform.config import DEMO_CONFIG
+from eval_platform.config import DEMO_CONFIG, load_config
+from eval_platform.corpus.dedupe import ParaphraseFilter, normalise
 from eval_platform.evals.demo_models import judge_verdict, register_demo_provider, respond
 from eval_platform.sample import world
+from eval_platform.scores.refusal import is_refusal
+from eval_platform.scores.tone import tone_policy
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -146,6 +150,58 @@ def test_classify_task_on_every_template_with_and_without_pii():
             " Mail me at a.b@example.com.",
         ):
             assert world.classify_task(prompt + suffix) == task, prompt + suffix
+
+
+def distinct_under_corpus_dedupe(prompts: list[str]) -> int:
+    """How many of `prompts` the corpus keeps: equal normalised text once, then no paraphrases (0.9)."""
+    admitted = ParaphraseFilter(0.9)
+    return sum(admitted.admit(text) for text in dict.fromkeys(normalise(prompts)))
+
+
+def test_code_tasks_are_many_distinct_and_classified_as_code():
+    prompts = [t.prompt for t in world.CODE_TASKS]
+    assert len(prompts) >= 60
+    assert {world.classify_task(p) for p in prompts} == {"code"}
+    assert distinct_under_corpus_dedupe(prompts) == len(prompts)  # no two are paraphrases
+    langs = {t.lang for t in world.CODE_TASKS}
+    assert {"python", "sql", "javascript", "typescript", "bash", "go", "rust", "regex"} <= langs
+    # the demo models find a prompt's task by its first 40 characters
+    for task in world.CODE_TASKS:
+        messages = [world.system_message(None), {"role": "user", "content": task.prompt}]
+        text = respond("demo/coder", messages).text
+        assert task.good in text or task.poor in text, task.prompt
+    assert all(
+        world.POOR_QUALITY_MARKER in t.poor and world.POOR_QUALITY_MARKER not in t.good
+        for t in world.CODE_TASKS
+    )
+
+
+def test_code_answers_keep_the_tone_policy_and_are_not_refusals():
+    answers = [
+        f"Here's one way to do it:\n\n```{t.lang}\n{a}\n```"
+        for t in world.CODE_TASKS
+        for a in (t.good, t.poor)
+    ]
+    frame = pl.DataFrame({"item_id": [str(i) for i in range(len(answers))], "response": answers})
+    scores = tone_policy(frame, load_config(DEMO_CONFIG).scorers)
+    failing = [a for a, ok in zip(answers, scores["passed"], strict=True) if not ok]
+    assert not failing, failing[:2]
+    assert not is_refusal(pl.Series(answers)).any()
+
+
+def test_qa_and_reasoning_prompts_stay_distinct():
+    qa = [p for ps in world.QA_PROMPTS.values() for p in ps]
+    assert distinct_under_corpus_dedupe(qa) == len(qa) >= 45
+    rng = random.Random(5)
+    reasoning = []
+    for _ in range(60):
+        task = rng.choice(world.REASONING_TASKS)
+        reasoning.append(
+            task.template.format(
+                **{s: rng.randint(lo, hi) for s, (lo, hi) in zip("abc", task.ranges, strict=True)}
+            )
+        )
+    assert distinct_under_corpus_dedupe(reasoning) >= 55  # the numbers keep them apart
 
 
 def test_prohibited_patterns_match_demo_config_and_only_prohibited_prompts():

@@ -265,3 +265,22 @@ def test_sample_command_summary(tmp_path):
     text = sample_command(tmp_path, days=2, seed=3)
     assert "2 day(s)" in text and "malformed lines" in text and "primary" in text
     assert len(list((tmp_path / "landing" / "native").glob("*.jsonl"))) == 2
+
+
+def test_rerun_with_fewer_days_removes_only_its_own_stale_day_files(tmp_path):
+    native = tmp_path / "landing" / "native"
+    write_sample(tmp_path, days=4, sessions_per_day=20)
+    keep = [native / "notes.jsonl", native / "2026-13-40.jsonl", native / "sub" / "2026-11-19.jsonl"]
+    for path in keep:  # not a calendar day, not day-named, or in a subfolder: never ours to delete
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}\n")
+    summary = write_sample(tmp_path, days=2, sessions_per_day=20)
+    ours = lambda: sorted(p.name for p in native.glob("2026-11-*.jsonl"))  # noqa: E731
+    assert ours() == ["2026-11-16.jsonl", "2026-11-17.jsonl"]
+    assert [p.name for p in summary.removed] == ["2026-11-18.jsonl", "2026-11-19.jsonl"]
+    assert all(p.exists() for p in keep)
+    fresh = write_sample(tmp_path / "fresh", days=2, sessions_per_day=20)
+    assert [p.read_bytes() for p in summary.files] == [p.read_bytes() for p in fresh.files]
+    assert fresh.removed == () and "removed" not in sample_command(tmp_path / "fresh", days=2, seed=7)
+    assert "removed 1 day file(s)" in sample_command(tmp_path, days=1, seed=7)
+    assert ours() == ["2026-11-16.jsonl"] and all(p.exists() for p in keep)

@@ -12,7 +12,9 @@
   the BORDERLINE_SESSIONS benign "bath bomb" prompts (which the prohibited keyword rule would label
   should_refuse) plus two more.
 - `golden/golden.jsonl`: twelve curated items.
-The same arguments give byte-identical files.
+The same arguments give byte-identical files. Re-running replaces the sample: files in `landing/native`
+named like a day (`YYYY-MM-DD.jsonl`) for days outside this run are deleted (so `--days 7` after
+`--days 14` leaves 7 days); other files there and in other folders are never touched.
 
 Routing (per turn): code -> `code` (classifier), reasoning -> `reasoning` (classifier), everything else
 -> `primary` (default), of which RATE_LIMIT_FALLBACK_SHARE goes to `fallback` (rate_limit_fallback) and
@@ -49,6 +51,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -88,6 +91,7 @@ class SampleSummary:
     overrides: int
     golden_items: int
     files: tuple[Path, ...] = field(default=())
+    removed: tuple[Path, ...] = field(default=())  # day files of an earlier run outside these days
 
 
 @dataclass
@@ -95,6 +99,29 @@ class _Logged:
     record: dict
     behaviours: frozenset[str]
     task: str
+
+
+DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.jsonl")
+
+
+def _is_day_file(path: Path) -> bool:
+    """A file named like the generator's own output: a real calendar date + ".jsonl"."""
+    match = DAY_FILE.fullmatch(path.name)
+    if not (match and path.is_file()):
+        return False
+    try:
+        date.fromisoformat(match.group(1))
+    except ValueError:
+        return False
+    return True
+
+
+def remove_stale_days(native: Path, keep: set[Path]) -> tuple[Path, ...]:
+    """Delete the day files in `native` (not its subfolders) that are not in `keep`; return them."""
+    stale = tuple(sorted(p for p in native.iterdir() if _is_day_file(p) and p not in keep))
+    for path in stale:
+        path.unlink()
+    return stale
 
 
 def _pick(rng: random.Random, weights: dict) -> object:
@@ -455,6 +482,7 @@ def write_sample(
         path.write_bytes(b"\n".join(lines) + b"\n")
         files.append(path)
         n_lines += len(lines)
+    removed = remove_stale_days(native, set(files))
 
     flags, overrides = _flags_and_overrides(master, everything, set(corrupted))
     labels = data_dir / "labels"
@@ -495,6 +523,7 @@ def write_sample(
         overrides=len(overrides),
         golden_items=len(golden),
         files=tuple(files),
+        removed=removed,
     )
 
 
@@ -505,10 +534,14 @@ def sample_command(data_dir: Path, days: int, seed: int) -> str:
     paths = ", ".join(f"{p} {n} ({n / total:.1%})" for p, n in s.requests_by_path.items())
     malformed = ", ".join(f"{n} {k}" for k, n in s.malformed.items())
     end = s.start + timedelta(days=s.days - 1)
+    stale = (
+        f"\n  removed {len(s.removed)} day file(s) of an earlier run outside these days" if s.removed else ""
+    )
     return (
         f"wrote {s.days} day(s) of native logs ({s.start} .. {end}) to {s.data_dir / 'landing' / 'native'}\n"
         f"  sessions {s.sessions}, records {s.records} ({s.error_records} errors), lines {s.lines}\n"
         f"  requests by path: {paths}\n"
         f"  malformed lines: {malformed}\n"
         f"  labels: {s.expert_flags} expert flags, {s.overrides} overrides; golden items: {s.golden_items}"
+        f"{stale}"
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
 import polars as pl
 
 from eval_platform.config import OutcomeRules
@@ -81,17 +82,29 @@ class ParsedBatch:
 LineMapper = Callable[[object, AdapterContext], list[dict] | dict]
 
 
-def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMapper, loads: Callable) -> ParsedBatch:
+try:  # orjson is optional: ~3x faster on big payloads
+    from orjson import loads as json_loads
+except ImportError:
+    from json import loads as json_loads
+
+
+def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMapper, loads: Callable = json_loads) -> ParsedBatch:
     """Run a per-line adapter over `lines`; a line may yield one record, several (OTLP batches) or none.
 
-    `loads` parses one raw line (json.loads or orjson.loads). Errors become quarantine rows naming the
-    line and field; `SkipRecord` counts the line as skipped. A line that yields several records keeps
+    `loads` parses one raw line (json.loads or orjson.loads). A line the reader could not decode keeps
+    the reader's `line_error`. Errors become quarantine rows naming the line and field; `SkipRecord` counts the line as skipped. A line that yields several records keeps
     its `source_line` on each, so lineage still resolves to the exact line.
     """
     records: list[dict] = []
     quarantine: list[dict] = []
     skipped = 0
-    for source_line, raw in lines.select("source_line", "raw").iter_rows():
+    has_errors = "line_error" in lines.columns
+    for source_line, raw, line_error in lines.select(
+        "source_line", "raw", pl.col("line_error") if has_errors else pl.lit(None, pl.String)
+    ).iter_rows():
+        if line_error is not None:  # undecodable or over-long: the reader already said why
+            quarantine.append({"source_line": source_line, "raw": raw, "error": f"line {source_line}: {line_error}", "day": None})
+            continue
         try:
             if raw is None or not raw.strip():
                 raise FieldError("(line)", "empty line")

@@ -44,7 +44,6 @@ import polars as pl
 from eval_platform.ingest.formats.base import (
     AdapterContext,
     FieldError,
-    LineMapper,
     ParsedBatch,
     apply_line_mapper,
 )
@@ -73,24 +72,7 @@ def looks_like(obj: dict) -> bool:
 
 def parse(lines: pl.DataFrame, ctx: AdapterContext) -> ParsedBatch:
     """Map every line; lines the reader already rejected (`line_error`) are quarantined as they are."""
-    return parse_lines(lines, ctx, map_line)
-
-
-def parse_lines(lines: pl.DataFrame, ctx: AdapterContext, mapper: LineMapper) -> ParsedBatch:
-    """`apply_line_mapper` over the readable lines, plus a quarantine row per `line_error` line."""
-    if "line_error" not in lines.columns:
-        return apply_line_mapper(lines, ctx, mapper, _loads)
-    failed = pl.col("line_error").is_not_null()
-    batch = apply_line_mapper(lines.filter(~failed), ctx, mapper, _loads)
-    rejected = lines.filter(failed).select(
-        "source_line",
-        "raw",
-        error=pl.format("line {}: {}", "source_line", "line_error"),
-        day=pl.lit(None, pl.Date),
-    )
-    if rejected.height:
-        batch.quarantine = pl.concat([rejected, batch.quarantine]).sort("source_line")
-    return batch
+    return apply_line_mapper(lines, ctx, map_line)
 
 
 def map_line(obj: object, ctx: AdapterContext) -> dict:

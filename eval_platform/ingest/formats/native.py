@@ -1,8 +1,9 @@
 """The native log format (README "Native log format", `native_schema.json`), parsed in one DuckDB query.
 
-Each line is parsed at most twice (validity, then one multi-path `json_extract`), every field is checked
-with `json_type` and `TRY_CAST`, and every problem on a line is reported (`line 17: field 'turn':
-expected integer >= 1, got string "two"`). Good lines become canonical rows. No Python per line.
+Each line is parsed twice (`json_valid`, then one multi-path `json_extract`; `messages` once more into
+structs); every field's JSON type is read from its minified text, values go through `TRY_CAST`, and every
+problem on a line is reported (`line 17: field 'turn': expected integer >= 1, got string "two"`). Good lines
+become canonical rows. No Python per line.
 """
 
 from __future__ import annotations
@@ -199,7 +200,9 @@ def parse(lines: pl.DataFrame, ctx: AdapterContext) -> ParsedBatch:
     try:
         conn.execute("SET TimeZone = 'UTC'")  # a timestamp without an offset is read as UTC
         conn.execute(_MACROS)
-        conn.register("line_frame", lines.select("source_line", "raw", "line_error"))
+        # string_view Arrow is zero-copy from polars and DuckDB scans it directly (the default converts)
+        frame = lines.select("source_line", "raw", "line_error").to_arrow(compat_level=pl.CompatLevel.newest())
+        conn.register("line_frame", frame)
         parsed = conn.sql(_QUERY, params={"paths": _PATHS, "content_hash": ctx.content_hash}).pl()
     finally:
         conn.close()

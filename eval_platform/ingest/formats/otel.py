@@ -36,8 +36,13 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from eval_platform.ingest.formats.base import AdapterContext, FieldError, ParsedBatch, SkipRecord
-from eval_platform.ingest.formats.litellm_proxy import parse_lines
+from eval_platform.ingest.formats.base import (
+    AdapterContext,
+    FieldError,
+    ParsedBatch,
+    SkipRecord,
+    apply_line_mapper,
+)
 
 FORMAT = "otel"  # the config name (`ingest.format`)
 INFERENCE_OPERATIONS = {"chat", "text_completion", "generate_content"}
@@ -82,7 +87,7 @@ def looks_like(obj: dict) -> bool:
 
 def parse(lines: pl.DataFrame, ctx: AdapterContext) -> ParsedBatch:
     """Map every line (a line may yield several records or be skipped); reader errors are quarantined."""
-    return parse_lines(lines, ctx, map_line)
+    return apply_line_mapper(lines, ctx, map_line)
 
 
 def map_line(obj: object, ctx: AdapterContext) -> list[dict]:

@@ -1,0 +1,154 @@
+"""Ingestion assets: landing files -> ingest_files, log_records, log_quarantine (daily partitions)."""
+
+
+import hashlib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from eval_platform.ingest.file_ingest import ingest_file
+from eval_platform.ingest.landing import files_by_day
+from eval_platform.ingest.schemas import RecordSchemaError, validate_records
+from eval_platform.partitions import daily
+from eval_platform.publish.metadata import markdown_preview
+from eval_platform.resources import Platform
+from eval_platform.warehouse import replace_rows, scalar
+
+ACCOUNTING_CHECK = "every_line_accounted_for"
+QUARANTINE_RATE_CHECK = "quarantine_rate_below_threshold"
+SCHEMA_CHECK = "log_records_schema"
+
+_FILE_WHERE = "source_file IN (SELECT unnest(?::VARCHAR[]))"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec("ingest_files", kinds={"duckdb"}, group_name="ingest", owners=["team:evals"],
+                     description="One row per landing file ingested: format, line accounting, run."),
+        dg.AssetSpec("log_records", kinds={"duckdb", "polars"}, group_name="ingest", owners=["team:evals"],
+                     description="Validated, redacted model calls with lineage to file and line."),
+        dg.AssetSpec("log_quarantine", kinds={"duckdb"}, group_name="ingest", owners=["team:evals"],
+                     description="Every line that could not be ingested, redacted, with the reason."),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(ACCOUNTING_CHECK, asset="ingest_files", blocking=True,
+                          description="For every file: lines = records + quarantined + skipped."),
+        dg.AssetCheckSpec(QUARANTINE_RATE_CHECK, asset="log_quarantine",
+                          description="Share of quarantined lines per file stays under ingest.quarantine_warn_rate."),
+        dg.AssetCheckSpec(SCHEMA_CHECK, asset="log_records", blocking=True,
+                          description="log_records passes its pandera schema (rows that fail go to quarantine)."),
+    ],
+    partitions_def=daily,
+    pool="warehouse",
+)
+def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
+    """Read the day's landing files, validate and redact them, and replace their rows in the warehouse.
+
+    A file already ingested with the same content hash is left as it is; a file whose content changed
+    replaces its old rows. Landing files are only read, never modified.
+    """
+    day = date.fromisoformat(context.partition_key)
+    landing, config = platform.data.landing, platform.config
+    files = files_by_day(landing).get(day, [])
+    with platform.warehouse() as conn:
+        known = dict(conn.execute("SELECT source_file, content_hash FROM ingest_files").fetchall())
+    changed = [p for p in files if known.get(p.relative_to(landing).as_posix()) != _sha256(p)]
+    context.log.info(f"{day}: {len(files)} landing file(s), {len(changed)} new or changed")
+
+    records, quarantine, stats, schema_problems, rejected_total = [], [], [], [], 0
+    for number, path in enumerate(changed, start=1):
+        result = ingest_file(path, landing, config)
+        try:
+            good, rejected = validate_records(result.records)
+        except RecordSchemaError as exc:
+            schema_problems.append(f"{result.stats['source_file']}: {exc}")
+            continue
+        rejected_total += rejected.height
+        records.append(good)
+        quarantine.extend([result.quarantine, rejected])
+        row = dict(result.stats)
+        row["records"] -= rejected.height
+        row["quarantined"] += rejected.height
+        stats.append(row)
+        context.log.info(
+            f"[{number}/{len(changed)}] {row['source_file']}: {row['lines']} lines, {row['records']} records, "
+            f"{row['quarantined']} quarantined, {row['skipped']} skipped ({row['format']})"
+        )
+
+    run_id, now = context.run_id, datetime.now(UTC).replace(tzinfo=None)
+    names = [s["source_file"] for s in stats]
+    with platform.warehouse() as conn:
+        if stats and not schema_problems:
+            stat_frame = pl.DataFrame(stats).with_columns(
+                day=pl.lit(day), ingest_run_id=pl.lit(run_id), ingested_at=pl.lit(now)
+            )
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for table, frame in (
+                    ("log_records", pl.concat(records, how="diagonal_relaxed")),
+                    ("log_quarantine", pl.concat(quarantine, how="diagonal_relaxed")),
+                    ("ingest_files", stat_frame),
+                ):
+                    frame = frame.with_columns(ingest_run_id=pl.lit(run_id)) if table != "ingest_files" else frame
+                    replace_rows(conn, table, frame, _FILE_WHERE, [names], transaction=False)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        day_files = [p.relative_to(landing).as_posix() for p in files]
+        accounting = conn.sql(
+            "SELECT source_file, format, lines, records, quarantined, skipped FROM ingest_files "
+            f"WHERE {_FILE_WHERE} ORDER BY source_file",
+            params=[day_files],
+        ).pl()
+        top_errors = conn.sql(
+            "SELECT regexp_replace(error, '^line \\d+: ', '') AS error, count(*) AS lines FROM log_quarantine "
+            f"WHERE {_FILE_WHERE} GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+            params=[day_files],
+        ).pl()
+        n_records = scalar(conn, f"SELECT count(*) FROM log_records WHERE {_FILE_WHERE}", [day_files])
+
+    unbalanced = accounting.filter(pl.col("lines") != pl.col("records") + pl.col("quarantined") + pl.col("skipped"))
+    rates = accounting.with_columns(rate=pl.col("quarantined") / pl.max_horizontal(pl.col("lines"), 1))
+    too_many = rates.filter(pl.col("rate") > config.ingest.quarantine_warn_rate)
+    totals = accounting.select(pl.col("lines", "records", "quarantined", "skipped").sum()).row(0, named=True) if accounting.height else {}
+
+    yield dg.MaterializeResult(
+        asset_key="ingest_files",
+        metadata={"files": dg.MetadataValue.md(markdown_preview(accounting, rows=50)), "dagster/row_count": accounting.height, **{k: int(v or 0) for k, v in totals.items()}},
+    )
+    yield dg.MaterializeResult(
+        asset_key="log_records",
+        metadata={"dagster/partition_row_count": int(n_records), "files": len(files)},
+    )
+    yield dg.MaterializeResult(
+        asset_key="log_quarantine",
+        metadata={"quarantined": int(totals.get("quarantined") or 0), "top_errors": dg.MetadataValue.md(markdown_preview(top_errors))},
+    )
+    yield dg.AssetCheckResult(
+        check_name=ACCOUNTING_CHECK, asset_key="ingest_files", passed=unbalanced.is_empty(),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"unbalanced_files": dg.MetadataValue.md(markdown_preview(unbalanced)) if unbalanced.height else "none"},
+    )
+    yield dg.AssetCheckResult(
+        check_name=QUARANTINE_RATE_CHECK, asset_key="log_quarantine", passed=too_many.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"threshold": config.ingest.quarantine_warn_rate,
+                  "files_over": dg.MetadataValue.md(markdown_preview(too_many)) if too_many.height else "none"},
+    )
+    yield dg.AssetCheckResult(
+        check_name=SCHEMA_CHECK, asset_key="log_records", passed=not schema_problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(schema_problems)[:2000] or None,
+        metadata={"rows_rejected_by_schema": rejected_total, "files_not_written": len(schema_problems)},
+    )

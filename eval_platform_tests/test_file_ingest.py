@@ -1,0 +1,152 @@
+"""ingest_file: formats, accounting, lineage, redaction, stable ids, file_day."""
+
+import gzip
+import json
+from datetime import date
+
+import polars as pl
+import pytest
+
+from eval_platform.config import PlatformConfig
+from eval_platform.ingest.detect import detect_format
+from eval_platform.ingest.file_ingest import file_day, file_sha256, ingest_file
+from eval_platform.ingest.lines import read_lines
+
+CONFIG = PlatformConfig(partition_start=date(2026, 11, 1))
+
+
+def native(i: int, **changes) -> dict:
+    obj = {
+        "request_id": f"req_{i}", "ts": f"2026-11-20T0{i % 10}:00:00Z", "session_id": f"s_{i // 2}", "turn": i % 2 + 1,
+        "routing_path": "primary", "served_model": "demo/primary-large", "task_type": "small_talk",
+        "messages": [{"role": "user", "content": f"hello {i}, mail me at user{i}@example.com"}],
+        "response": "call 555-123-4567", "status": "ok", "latency_ms": 10.0,
+    }
+    obj.update(changes)
+    return obj
+
+
+def write_jsonl(path, lines: list[str]):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_native_file_records_quarantine_and_stats(tmp_path):
+    landing = tmp_path / "landing"
+    path = write_jsonl(landing / "2026-11-20" / "gw.jsonl",
+                       [json.dumps(native(1)), "{broken", json.dumps(native(2, turn="x")), "", json.dumps(native(3))])
+    result = ingest_file(path, landing, CONFIG)
+    assert result.stats == {"source_file": "2026-11-20/gw.jsonl", "content_hash": file_sha256(path), "format": "native",
+                            "lines": 5, "records": 2, "quarantined": 3, "skipped": 0}
+    records = result.records
+    assert records.get_column("source_line").to_list() == [1, 5]
+    assert set(records.get_column("source_file")) == {"2026-11-20/gw.jsonl"}
+    assert set(records.get_column("source_format")) == {"native"}
+    assert records.get_column("day").to_list() == [date(2026, 11, 20)] * 2
+    assert {"record_id", "ts", "messages", "content_hash", "day"} <= set(records.columns)
+    assert result.quarantine.columns == ["source_file", "source_line", "day", "raw", "error", "source_format", "content_hash"]
+    assert result.quarantine.get_column("error").to_list() == [
+        "line 2: not valid JSON", "line 3: field 'turn': expected integer >= 1, got string \"x\"", "line 4: empty line"]
+
+
+def test_records_and_quarantine_are_redacted(tmp_path):
+    path = write_jsonl(tmp_path / "f.jsonl", [json.dumps(native(1)), json.dumps(native(2, turn="secret@corp.com"))])
+    result = ingest_file(path, tmp_path, CONFIG)
+    row = result.records.row(0, named=True)
+    assert "example.com" not in row["messages"] and "[EMAIL]" in row["messages"]
+    assert row["prompt"] == "hello 1, mail me at [EMAIL]" and row["response"] == "call [PHONE]"
+    quarantined = result.quarantine.row(0, named=True)
+    assert "corp.com" not in quarantined["raw"] and "corp.com" not in quarantined["error"]
+
+
+def test_gzip_and_parquet_inputs_match_plain_jsonl(tmp_path):
+    lines = [json.dumps(native(i)) for i in range(5)]
+    plain = write_jsonl(tmp_path / "a.jsonl", lines)
+    zipped = tmp_path / "b.jsonl.gz"
+    zipped.write_bytes(gzip.compress(plain.read_bytes()))
+    parquet = tmp_path / "c.parquet"
+    pl.DataFrame([native(i) for i in range(5)]).write_parquet(parquet)
+    frames = [ingest_file(p, tmp_path, CONFIG) for p in (plain, zipped, parquet)]
+    for result in frames:
+        assert result.stats["records"] == 5 and result.stats["quarantined"] == 0
+    columns = ["record_id", "ts", "session_id", "turn", "prompt", "response"]
+    assert frames[0].records.select(columns).equals(frames[1].records.select(columns))
+    assert frames[0].records.select(columns).equals(frames[2].records.select(columns))
+
+
+def test_unknown_format_is_quarantined_whole(tmp_path):
+    path = write_jsonl(tmp_path / "weird.jsonl", ['{"foo": 1}', '{"bar": 2}', "not json"])
+    result = ingest_file(path, tmp_path, CONFIG)
+    assert result.records.height == 0
+    assert result.stats["quarantined"] == 3 and result.stats["lines"] == 3 and result.stats["format"] == "unknown"
+    errors = result.quarantine.get_column("error").to_list()
+    assert all("unknown log format" in e for e in errors)
+    assert errors[0].startswith("line 1: ")
+
+
+def test_configured_format_overrides_detection(tmp_path):
+    config = PlatformConfig(partition_start=date(2026, 11, 1), ingest={"format_by_glob": {"forced/*": "native"}})
+    path = write_jsonl(tmp_path / "forced" / "f.jsonl", ['{"foo": 1}', json.dumps(native(1))])
+    result = ingest_file(path, tmp_path, config)
+    assert result.stats["format"] == "native" and result.stats["records"] == 1
+    assert "field 'ts': missing" in result.quarantine.item(0, "error")
+
+
+def test_record_id_is_stable_across_rereads(tmp_path):
+    path = write_jsonl(tmp_path / "f.jsonl", [json.dumps({k: v for k, v in native(i).items() if k != "request_id"})
+                                              for i in range(4)])
+    first = ingest_file(path, tmp_path, CONFIG).records.get_column("record_id").to_list()
+    second = ingest_file(path, tmp_path, CONFIG).records.get_column("record_id").to_list()
+    assert first == second and len(set(first)) == 4
+
+
+def test_duplicate_request_ids_keep_the_first_line(tmp_path):
+    path = write_jsonl(tmp_path / "f.jsonl", [json.dumps(native(1)), json.dumps(native(2)), json.dumps(native(1))])
+    result = ingest_file(path, tmp_path, CONFIG)
+    assert result.records.get_column("source_line").to_list() == [1, 2]
+    assert result.quarantine.item(0, "error") == "line 3: field 'record_id': duplicate of 'req_1' first seen on line 1"
+    assert result.stats["lines"] == result.stats["records"] + result.stats["quarantined"]
+
+
+def test_undecodable_and_long_lines_are_accounted(tmp_path):
+    config = PlatformConfig(partition_start=date(2026, 11, 1), ingest={"max_line_bytes": 2000})
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(json.dumps(native(1)).encode() + b"\n\xff\xfe\n" + b'{"x":"' + b"a" * 3000 + b'"}\n'
+                     + json.dumps(native(2)).encode() + b"\n")
+    result = ingest_file(path, tmp_path, config)
+    assert result.stats["records"] == 2 and result.stats["quarantined"] == 2
+    assert result.quarantine.get_column("error").to_list() == [
+        "line 2: invalid UTF-8 at byte 1", "line 3: line is 3008 bytes, over max_line_bytes 2000"]
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b"")
+    result = ingest_file(path, tmp_path, CONFIG)
+    assert result.stats["lines"] == 0 and result.records.height == 0 and result.quarantine.height == 0
+
+
+def test_detect_format_native(tmp_path):
+    path = write_jsonl(tmp_path / "f.jsonl", ["", "{bad", json.dumps(native(1))])
+    assert detect_format(read_lines(path, 10_000)) == "native"
+    assert detect_format(read_lines(write_jsonl(tmp_path / "g.jsonl", ['{"a": 1}']), 10_000)) is None
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("2026-11-20/gateway.jsonl", date(2026, 11, 20)),
+    ("proxy/logs-2026-11-21.jsonl.gz", date(2026, 11, 21)),
+    ("2026/11/gateway.jsonl", None),
+    ("2026-11-20/export-2026-11-22.parquet", date(2026, 11, 22)),
+    ("bad-2026-13-40.jsonl", None),
+])
+def test_file_day(path, expected):
+    assert file_day(path) == expected
+
+
+def test_pii_hidden_behind_json_escapes_is_still_redacted(tmp_path):
+    line = json.dumps(native(1, response="reach me: jane\u0040corp.io")).replace("@", "\\u0040")
+    assert "@" not in line
+    result = ingest_file(write_jsonl(tmp_path / "f.jsonl", [line]), tmp_path, CONFIG)
+    row = result.records.row(0, named=True)
+    assert row["response"] == "reach me: [EMAIL]" and row["prompt"] == "hello 1, mail me at [EMAIL]"
