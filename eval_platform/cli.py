@@ -61,6 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from eval_platform.summary import run_summary
 
     data, config = DataDir.from_env(), load_config()
+    os.environ.setdefault("EVAL_PLATFORM_PROGRESS_BAR", "1")  # the eval step draws a bar when stderr is a terminal
     by_day = files_by_day(data.landing)
     early = sorted(d for d in by_day if d < config.partition_start)
     if early:

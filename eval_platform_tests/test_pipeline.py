@@ -110,3 +110,31 @@ def test_gaps_command_formats(demo, capsys):
     assert cli.main(["gaps", "--format", "json", "--source", "offline"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and {r["source"] for r in rows} == {"offline"}
+
+
+def test_planted_mix_shift_shows_from_day_10_and_is_attributed_to_mix(demo):
+    data, _ = demo
+    from eval_platform.config import load_config
+    from eval_platform.sample import world
+
+    threshold = load_config().drift.stale_divergence
+    shift_day = _sql(data, "SELECT min(day) + INTERVAL (? - 1) DAY FROM log_records", [world.P2_SHIFT_DAY])[0][0].date()
+    rows = dict(_sql(data, "SELECT day, mix_divergence FROM path_drift WHERE routing_path = 'fallback' AND mix_divergence IS NOT NULL"))
+    assert rows[shift_day] >= threshold
+    assert all(div < threshold for day, div in rows.items() if day < shift_day)
+    latest = _sql(data, """SELECT total_change, mix_effect, quality_effect FROM path_drift_scores
+                           WHERE routing_path = 'fallback' AND scorer = 'tone_policy' ORDER BY day DESC LIMIT 1""")[0]
+    total, mix, quality = latest
+    assert total < -0.1
+    assert mix + quality == pytest.approx(total, abs=1e-9)
+    assert abs(mix) > abs(quality) and mix / total > 0.5
+
+
+def test_policy_that_keeps_code_off_the_fallback_is_estimated_better_and_priced(demo):
+    data, _ = demo
+    est = {(p, s): (rate, cost) for p, s, rate, cost in _sql(data, "SELECT policy, scorer, pass_rate, cost_usd FROM routing_policy_eval")}
+    better, base = est[("code_off_fallback", "tone_policy")], est[("production", "tone_policy")]
+    assert better[0] > base[0] + 0.02
+    # code moves from demo/fallback-small to the pricier demo/coder: the bill goes up, not down
+    assert better[1] > base[1]
+    assert est[("everything_on_frontier", "tone_policy")][1] > 3 * base[1]

@@ -2,6 +2,7 @@
 
 
 import json
+import math
 from datetime import date, timedelta
 
 import dagster as dg
@@ -33,6 +34,10 @@ def baseline_bounds(day: date, baseline_days: int, lag_days: int) -> tuple[date,
     return end - timedelta(days=baseline_days - 1), end
 
 
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
 def drift_rows(day: date, mix_now: pl.DataFrame, mix_base: pl.DataFrame, cells_now: pl.DataFrame, cells_base: pl.DataFrame,
                threshold: float, bounds: tuple[date, date]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One path_drift row per path seen on `day`, and the long per-scorer rows."""
@@ -46,9 +51,10 @@ def drift_rows(day: date, mix_now: pl.DataFrame, mix_base: pl.DataFrame, cells_n
             pick = (pl.col("routing_path") == path) & (pl.col("scorer") == scorer)
             c_now, c_base = cells_now.filter(pick), cells_base.filter(pick)
             split = decompose(c_base, c_now)
+            split = {k: _finite(v) for k, v in split.items()}
             effects[scorer] = split
             long_rows.append({
-                "day": day, "routing_path": path, "scorer": scorer, "n": int(c_now["n"].sum()), "pass_rate": split["current_rate"] if c_base.height else c_now["passes"].sum() / c_now["n"].sum(),
+                "day": day, "routing_path": path, "scorer": scorer, "n": int(c_now["n"].sum()), "pass_rate": c_now["passes"].sum() / c_now["n"].sum(),
                 "baseline_n": int(c_base["n"].sum()), "baseline_pass_rate": split["baseline_rate"], "total_change": split["total"],
                 "mix_effect": split["mix_effect"], "quality_effect": split["quality_effect"],
             })

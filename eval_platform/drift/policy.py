@@ -4,7 +4,8 @@ Each request is assigned a model by the policy. Its expected outcome on a scorer
 that (model, task type) cell: from online scores where that model really served that kind of query
 (at least `min_online_n` scored requests), else from the offline slice results, else the request is
 left out of that scorer's estimate and the basis says so. The estimate is the request-weighted mean of
-cell rates with a normal interval from the cells' binomial variances (a stratified estimator); the
+cell rates with a normal interval from the cells' binomial variances (a stratified estimator; a cell at
+0 or 100% uses (passes + 0.5) / (n + 1) for its variance, so 30 clean items do not claim certainty); the
 cost is the sum of each cell's mean cost per request.
 """
 
@@ -75,6 +76,9 @@ def estimate(
     online_cells / offline_cells: model, task_type, scorer, n, passes.  costs: model, task_type, cost_per_request.
     """
     volume = assigned.group_by("model", "task_type").agg(requests=pl.len())
+    # a (model, task type) seen for a scorer with no applicable item (e.g. citations on code) is not "missing data"
+    seen = pl.concat([online_cells, offline_cells]).group_by("model", "task_type", "scorer").agg(pl.col("n").sum())
+    not_applicable = seen.filter(pl.col("n") == 0).drop("n")
     online = online_cells.filter(pl.col("n") >= min_online_n).with_columns(basis=pl.lit("online"))
     offline = offline_cells.filter(pl.col("n") > 0).join(online, on=["model", "task_type", "scorer"], how="anti").with_columns(basis=pl.lit("offline"))
     cells = pl.concat([online, offline]).with_columns(rate=pl.col("passes") / pl.col("n"))
@@ -85,14 +89,18 @@ def estimate(
     cost_known = total_cost.filter(pl.col("cost_per_request").is_not_null())["requests"].sum()
     rows = []
     for scorer in scorers:
-        used = volume.join(cells.filter(pl.col("scorer") == scorer), on=["model", "task_type"], how="left")
+        used = volume.join(cells.filter(pl.col("scorer") == scorer), on=["model", "task_type"], how="left").join(
+            not_applicable.filter(pl.col("scorer") == scorer).drop("scorer"), on=["model", "task_type"], how="anti"
+        )
         covered = used.filter(pl.col("rate").is_not_null())
         n_req = int(covered["requests"].sum() or 0)
         if n_req == 0:
             continue
         weight = covered["requests"] / n_req
         rate = float((weight * covered["rate"]).sum())
-        var = float((weight**2 * covered["rate"] * (1 - covered["rate"]) / covered["n"]).sum())
+        # a cell at 0% or 100% still carries uncertainty: its variance uses (passes + 0.5) / (n + 1)
+        shrunk = (covered["passes"] + 0.5) / (covered["n"] + 1)
+        var = float((weight**2 * shrunk * (1 - shrunk) / covered["n"]).sum())
         half = z * math.sqrt(var)
         share = covered.group_by("basis").agg(pl.col("requests").sum()).sort("basis")
         uncovered = used.filter(pl.col("rate").is_null()).select(pl.format("{} on {}", "task_type", "model")).to_series().unique().sort().to_list()

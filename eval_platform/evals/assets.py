@@ -3,6 +3,8 @@
 
 import hashlib
 import json
+import os
+import sys
 import time
 from datetime import date
 
@@ -88,7 +90,24 @@ def build_requests(items: pl.DataFrame, candidates: pl.DataFrame, params: dict, 
     ]
 
 
-def run_slice_evals(platform: Platform, day: date, run_id: str, log, paths: list[str] | None = None) -> tuple[str, pl.DataFrame]:
+def _cli_progress_bar(total: int):
+    """A tqdm bar when `eval-platform run` drives the step from a terminal; None under the daemon."""
+    if os.environ.get("EVAL_PLATFORM_PROGRESS_BAR") != "1" or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="eval calls", unit="call", file=sys.stderr)
+
+
+class EvalRunConfig(dg.Config):
+    """Run config of eval_responses (set it in the launchpad)."""
+
+    force: bool = False  # re-send every call even when its response is stored
+
+
+def run_slice_evals(
+    platform: Platform, day: date, run_id: str, log, paths: list[str] | None = None, force: bool = False
+) -> tuple[str, pl.DataFrame]:
     """Run the corpus version of `day` (or only the slices of `paths`) against its candidates and replace
     those rows of eval_responses. Shared by the daily asset and the per-path variant (deploy/)."""
     from eval_platform.evals.demo_models import register_demo_provider
@@ -107,14 +126,25 @@ def run_slice_evals(platform: Platform, day: date, run_id: str, log, paths: list
         register_demo_provider()
     log.info(f"corpus {version}: {items.height} items x candidates = {len(requests)} calls (budget ${cfg.evals.budget_usd})")
 
+    bar = _cli_progress_bar(len(requests))
+    last_log = [0.0]
+
     def report(p) -> None:
-        eta = f", ETA {p.eta_s:.0f}s" if p.eta_s is not None else ""
-        log.info(f"evals: {p.done}/{p.total} done, {p.cached} cached, {p.errors} errors, ${p.spend_usd:.4f} spent{eta}")
+        if bar is not None:
+            bar.update(p.done - bar.n)
+            bar.set_postfix_str(f"{p.errors} errors, {p.cached} cached, ${p.spend_usd:.4f}")
+        if time.monotonic() - last_log[0] >= 5 or p.done == p.total:
+            last_log[0] = time.monotonic()
+            eta = f", ETA {p.eta_s:.0f}s" if p.eta_s is not None else ""
+            log.info(f"evals: {p.done}/{p.total} done, {p.cached} cached, {p.errors} errors, ${p.spend_usd:.4f} spent{eta}")
 
     rows = run_requests_sync(
         requests, store=ResponseStore(platform.data.response_store), limits_for=cfg.evals.limits_for,
-        budget_usd=cfg.evals.budget_usd, run_id=run_id, progress=report,
+        budget_usd=cfg.evals.budget_usd, run_id=run_id, progress=report, force=force,
+        progress_every_s=0.5 if bar is not None else 5.0,
     )
+    if bar is not None:
+        bar.close()
     keys = rows.select(pl.concat_str("corpus_version", "corpus_item_id", "model", pl.col("repeat_index").cast(pl.String), separator="|"))
     responses = rows.with_columns(
         response_id=pl.Series([hashlib.sha256(k.encode()).hexdigest()[:32] for k in keys.to_series()], dtype=pl.String),
@@ -137,11 +167,13 @@ def run_slice_evals(platform: Platform, day: date, run_id: str, log, paths: list
     pool="model_calls",
     check_specs=[dg.AssetCheckSpec(ERROR_RATE_CHECK, asset="eval_responses", description=f"At most {MAX_ERROR_RATE:.0%} of eval calls end in an error.")],
 )
-def eval_responses(context: dg.AssetExecutionContext, platform: Platform) -> dg.MaterializeResult:
+def eval_responses(context: dg.AssetExecutionContext, platform: Platform, config: EvalRunConfig) -> dg.MaterializeResult:
     """Every slice of the corpus version run against every candidate model through litellm. Responses
     are stored as they arrive, keyed by request hash: a re-run or a killed run pays for nothing twice."""
     started = time.monotonic()
-    version, responses = run_slice_evals(platform, date.fromisoformat(context.partition_key), context.run_id, context.log)
+    version, responses = run_slice_evals(
+        platform, date.fromisoformat(context.partition_key), context.run_id, context.log, force=config.force
+    )
     summary = responses.group_by("routing_path", "model").agg(
         calls=pl.len(), errors=(pl.col("status") == "error").sum(), skipped=(pl.col("status") == "skipped_budget").sum(),
         cached=pl.col("cached").sum(), cost_usd=pl.col("cost_usd").sum(),
