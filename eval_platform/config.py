@@ -72,6 +72,8 @@ class ModelLimits(_Strict):
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     api_base: str | None = None
+    # name of the environment variable holding this provider's key (else litellm's usual variables)
+    api_key_env: str | None = None
     # price override for models litellm does not know (USD per token)
     input_cost_per_token: float | None = Field(default=None, ge=0)
     output_cost_per_token: float | None = Field(default=None, ge=0)

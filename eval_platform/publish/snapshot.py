@@ -50,5 +50,12 @@ def _prune(snapshots: Path, keep: int) -> None:
 
 
 def open_latest(snapshots: Path) -> duckdb.DuckDBPyConnection:
-    """What notebooks call: a read-only connection to the current snapshot."""
-    return duckdb.connect(str(snapshots / LATEST), read_only=True)
+    """What notebooks call: a read-only connection to the current snapshot.
+
+    ATTACH rather than `duckdb.connect(path)`: DuckDB caches one database instance per path in a
+    process, so while an older connection is open a plain connect would hand back the old snapshot.
+    """
+    conn = duckdb.connect()
+    conn.execute("ATTACH ? AS snapshot (READ_ONLY)", [str(snapshots / LATEST)])
+    conn.execute("USE snapshot")
+    return conn
