@@ -135,6 +135,8 @@ def test_policy_that_keeps_code_off_the_fallback_is_estimated_better_and_priced(
     est = {(p, s): (rate, cost) for p, s, rate, cost in _sql(data, "SELECT policy, scorer, pass_rate, cost_usd FROM routing_policy_eval")}
     better, base = est[("code_off_fallback", "tone_policy")], est[("production", "tone_policy")]
     assert better[0] > base[0] + 0.02
+    # the judge (offline, demo/judge) scores code answers: the fallback's poor code answers fail it
+    assert est[("code_off_fallback", "llm_judge")][0] > est[("production", "llm_judge")][0]
     # code moves from demo/fallback-small to the pricier demo/coder: the bill goes up, not down
     assert better[1] > base[1]
     assert est[("everything_on_frontier", "tone_policy")][1] > 3 * base[1]
