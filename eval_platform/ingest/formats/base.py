@@ -130,3 +130,19 @@ def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMa
     q_frame = pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA) if quarantine else ParsedBatch.empty_quarantine()
     return ParsedBatch(records=rec_frame, quarantine=q_frame, skipped=skipped)
 
+
+OUTCOMES = ("resolved", "abandoned", "escalated")
+
+
+def resolve_outcome(found: list[tuple[str, object]], tags: list[str], rules: OutcomeRules) -> str | None:
+    """A session outcome from the first configured metadata key present (`found` holds (field, value)
+    pairs in `rules.metadata_keys` order), else from request tags; None when nothing says so."""
+    for field_name, value in found:
+        if not isinstance(value, str) or value.lower() not in OUTCOMES:
+            raise FieldError(field_name, f"expected one of {', '.join(OUTCOMES)}, got {value!r}")
+        return value.lower()
+    if set(tags) & set(rules.escalated_tags):
+        return "escalated"
+    if set(tags) & set(rules.abandoned_tags):
+        return "abandoned"
+    return None

@@ -46,16 +46,11 @@ from eval_platform.ingest.formats.base import (
     FieldError,
     ParsedBatch,
     apply_line_mapper,
+    resolve_outcome,
 )
-
-try:  # orjson is optional: ~3x faster on big payloads
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - depends on the environment
-    _loads = json.loads
 
 FORMAT = "litellm"  # the config name (`ingest.format`)
 SESSION_KEYS = ("session_id", "conversation_id", "thread_id", "litellm_session_id")
-OUTCOMES = ("resolved", "abandoned", "escalated")
 _TEXT_PART_TYPES = {"text", "input_text", "output_text"}
 _MIN_TS = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 _MAX_TS = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
@@ -254,19 +249,8 @@ def _error_text(obj: dict) -> str | None:
 
 
 def _outcome(extra: list[tuple[str, dict]], tags: list[str], ctx: AdapterContext) -> str | None:
-    rules = ctx.outcome_rules
-    for key in rules.metadata_keys:
-        if (found := _lookup(extra, key)) is None:
-            continue
-        field, value = found
-        if not isinstance(value, str) or value.lower() not in OUTCOMES:
-            raise FieldError(field, f"expected one of {', '.join(OUTCOMES)}, got {value!r}")
-        return value.lower()
-    if set(tags) & set(rules.escalated_tags):
-        return "escalated"
-    if set(tags) & set(rules.abandoned_tags):
-        return "abandoned"
-    return None
+    found = [hit for key in ctx.outcome_rules.metadata_keys if (hit := _lookup(extra, key)) is not None]
+    return resolve_outcome(found, tags, ctx.outcome_rules)
 
 
 # ---- metadata lookups -------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from eval_platform.ingest.formats.base import (
     ParsedBatch,
     SkipRecord,
     apply_line_mapper,
+    resolve_outcome,
 )
 
 FORMAT = "otel"  # the config name (`ingest.format`)
@@ -49,7 +50,6 @@ INFERENCE_OPERATIONS = {"chat", "text_completion", "generate_content"}
 ROUTING_PATH_KEYS = ("gen_ai.routing.path", "llm.routing_path", "routing.path")
 ROUTE_REASON_KEYS = ("gen_ai.routing.reason", "routing.reason")
 SESSION_KEYS = ("gen_ai.conversation.id", "session.id", "session_id")
-OUTCOMES = ("resolved", "abandoned", "escalated")
 _MESSAGE_EVENTS = {
     "gen_ai.system.message": "system",
     "gen_ai.user.message": "user",
@@ -519,16 +519,5 @@ def _str_list(attrs: dict, key: str) -> list[str] | None:
 
 
 def _outcome(attrs: dict, tags: list[str], ctx: AdapterContext) -> str | None:
-    rules = ctx.outcome_rules
-    for key in rules.metadata_keys:
-        value = attrs.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str) or value.lower() not in OUTCOMES:
-            raise FieldError(key, f"expected one of {', '.join(OUTCOMES)}, got {value!r}")
-        return value.lower()
-    if set(tags) & set(rules.escalated_tags):
-        return "escalated"
-    if set(tags) & set(rules.abandoned_tags):
-        return "abandoned"
-    return None
+    found = [(key, attrs[key]) for key in ctx.outcome_rules.metadata_keys if attrs.get(key) is not None]
+    return resolve_outcome(found, tags, ctx.outcome_rules)
