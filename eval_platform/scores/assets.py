@@ -91,14 +91,15 @@ def eval_scores(context: dg.AssetExecutionContext, platform: Platform) -> dg.Mat
 )
 def online_scores(context: dg.AssetExecutionContext, platform: Platform) -> dg.MaterializeResult:
     """The responses users actually got on the partition day, sampled deterministically by record id at
-    `online.sample_rate`, scored by the same deterministic scorers as the offline corpus."""
+    `online.sample_rate` (md5 of the id: the same records on every run and every machine), scored by
+    the same deterministic scorers as the offline corpus."""
     day, cfg = date.fromisoformat(context.partition_key), platform.config
     with platform.warehouse() as conn:
         records = conn.sql(
             """SELECT record_id AS item_id, record_id, day, routing_path, served_model, task_type, prompt, response,
                       status, retrieved_sources
                FROM log_records
-               WHERE day = ? AND (hash(record_id) % 1000000) < ? * 1000000""",
+               WHERE day = ? AND (md5_number_lower(record_id) % 1000000) < ? * 1000000""",
             params=[day, cfg.online.sample_rate],
         ).pl()
     labelled = label_items(records, cfg.corpus.labels, read_overrides(platform.data.labels))
