@@ -92,11 +92,12 @@ def build_requests(items: pl.DataFrame, candidates: pl.DataFrame, params: dict, 
 
 def _cli_progress_bar(total: int):
     """A tqdm bar when `eval-platform run` drives the step from a terminal; None under the daemon."""
-    if os.environ.get("EVAL_PLATFORM_PROGRESS_BAR") != "1" or not sys.stderr.isatty():
+    terminal = sys.__stderr__  # the process's own stderr: Dagster may capture sys.stderr during a step
+    if os.environ.get("EVAL_PLATFORM_PROGRESS_BAR") != "1" or terminal is None or not terminal.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="eval calls", unit="call", file=sys.stderr)
+    return tqdm(total=total, desc="eval calls", unit="call", file=terminal)
 
 
 class EvalRunConfig(dg.Config):
