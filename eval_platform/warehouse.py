@@ -75,6 +75,8 @@ def replace_rows(
         raise ValueError(f"{table} is not a contract table")
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
+    if isinstance(frame, pl.DataFrame):  # string_view Arrow: zero-copy from polars, scanned directly by DuckDB
+        frame = frame.to_arrow(compat_level=pl.CompatLevel.newest())
     if frame is not None:
         conn.register("_incoming", frame)
     try:

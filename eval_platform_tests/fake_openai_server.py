@@ -72,7 +72,11 @@ def _completion(prompt: str, model: str) -> dict:
         "created": int(time.time()),
         "model": model,
         "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"echo: {prompt}"}}
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": f"echo: {prompt}"},
+            }
         ],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 5, "total_tokens": prompt_tokens + 5},
     }
@@ -149,15 +153,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.end()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the default backlog of 5 drops bursts of connects
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that timed out and hung up is part of the script, not a server bug
+
+
 class FakeOpenAIServer:
     """The server in a background thread; use as a context manager."""
 
     def __init__(self, latency_s: float = 0.0, port: int = 0) -> None:
         self.state = _State(latency_s)
         handler = type("Handler", (_Handler,), {"state": self.state})
-        ThreadingHTTPServer.request_queue_size = 1024  # the default backlog of 5 drops bursts of connects
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", port), handler)
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="fake-openai", daemon=True)
 

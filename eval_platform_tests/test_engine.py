@@ -44,7 +44,11 @@ def run(requests, store, server, **options) -> pl.DataFrame:
     limit_fields = {k: options.pop(k) for k in list(options) if k in ModelLimits.model_fields}
     limits = ModelLimits(**{"api_base": server.base_url, "timeout_s": 0.5, "max_retries": 2, **limit_fields})
     return run_requests_sync(
-        requests, store=store, limits_for=lambda model: limits, api_key_for=lambda model: "test-key-s3cret", **options
+        requests,
+        store=store,
+        limits_for=lambda model: limits,
+        api_key_for=lambda model: "test-key-s3cret",
+        **options,
     )
 
 
@@ -138,8 +142,15 @@ def test_second_run_uses_the_store_and_force_resends(server, store):
 def test_budget_stops_new_calls(server, store):
     # 1 input token at $0.001 and free output: every call costs exactly $0.001
     requests = [request(f"q{n}") for n in range(10)]
-    rows = run(requests, store, server, budget_usd=0.0045, concurrency=1, input_cost_per_token=0.001,
-               output_cost_per_token=0.0)
+    rows = run(
+        requests,
+        store,
+        server,
+        budget_usd=0.0045,
+        concurrency=1,
+        input_cost_per_token=0.001,
+        output_cost_per_token=0.0,
+    )
     assert rows["status"].to_list() == ["ok"] * 5 + ["skipped_budget"] * 5
     assert rows["cost_usd"].sum() == pytest.approx(0.005)
     assert server.stats()["total"] == 5
@@ -164,8 +175,14 @@ def test_rpm_limiter_paces_calls(server, store):
 def test_progress_is_reported_during_and_at_the_end(store):
     seen = []
     with FakeOpenAIServer(latency_s=0.1) as server:
-        run([request(f"g{n}") for n in range(8)], store, server, concurrency=2, progress=seen.append,
-            progress_every_s=0.1)
+        run(
+            [request(f"g{n}") for n in range(8)],
+            store,
+            server,
+            concurrency=2,
+            progress=seen.append,
+            progress_every_s=0.1,
+        )
     assert len(seen) >= 3
     assert seen[-1].done == seen[-1].total == 8 and seen[-1].eta_s == 0.0
     assert any(snapshot.done < 8 and snapshot.eta_s is not None for snapshot in seen)
@@ -184,8 +201,12 @@ def test_cancellation_keeps_finished_answers(store):
 
     async def cancel_midway(server):
         task = asyncio.create_task(
-            run_requests([request(f"k{n}") for n in range(20)], store=store, limits_for=lambda model: limits,
-                         api_key_for=lambda model: "k")
+            run_requests(
+                [request(f"k{n}") for n in range(20)],
+                store=store,
+                limits_for=lambda model: limits,
+                api_key_for=lambda model: "k",
+            )
         )
         await asyncio.sleep(1.5)
         task.cancel()

@@ -57,7 +57,9 @@ def test_rerun_after_sigkill_sends_exactly_what_was_not_stored(tmp_path):
         assert unflushed >= 0
 
         limits = ModelLimits(api_base=server.base_url, concurrency=4, timeout_s=5)
-        rows = run_requests_sync(requests(), store=store, limits_for=lambda m: limits, api_key_for=lambda m: "k")
+        rows = run_requests_sync(
+            requests(), store=store, limits_for=lambda m: limits, api_key_for=lambda m: "k"
+        )
         hits_after = server.stats()["hits"]
 
     assert rows.height == N and rows["status"].unique().to_list() == ["ok"]

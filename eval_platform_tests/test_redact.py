@@ -23,12 +23,13 @@ CAUGHT = [
     ("slack xoxb-123456789012-abcdefghij", "slack [API_KEY]"),
     ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "Authorization: Bearer [BEARER_TOKEN]"),
     ("host 10.12.0.7 is down", "host [IP] is down"),
+    ("server 10.12.0.7 is down", "server [IP] is down"),  # "ver " inside a word is no version prefix
     ("1.2.3.4", "[IP]"),  # a bare dotted quad is indistinguishable from an address (README)
     ("two: a@b.io, c@d.io", "two: [EMAIL], [EMAIL]"),
 ]
 UNTOUCHED = [
     "see https://docs.acme.example/v2/page?id=1234567",
-    "version 1.2.3.4", "v1.2.3.4", "release 1.2.3", "1.2.3.4.5",
+    "version 1.2.3.4", "v1.2.3.4", "ver 1.2.3.4", "release 1.2.3", "1.2.3.4.5",
     "on 2026-11-20T13:45:12.345Z", "date 2026-11-20", "at 13:45:12",
     "price $1,234.56", "total 1234.56 USD",
     "order ORD-2026-000123", "order #123456789012", "ticket 5551234567",

@@ -47,7 +47,9 @@ RETRY_AFTER_CAP_S = 300.0  # a provider asking for more than this is treated as 
 FLUSH_EVERY_S = 1.0
 FLUSH_EVERY_ROWS = 1000
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
-_SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+[A-Za-z0-9._\-]+|(?i:api[_-]?key)[=:]\s*[^\s,'\"]+)")
+_SECRET = re.compile(
+    r"(sk-[A-Za-z0-9_\-]{6,}|(?i:bearer)\s+[A-Za-z0-9._\-]+|(?i:api[_-]?key)[=:]\s*[^\s,'\"]+)"
+)
 
 OUTCOME_SCHEMA: dict[str, pl.DataType] = {
     "request_hash": pl.String(),
@@ -217,7 +219,9 @@ class _Run:
                 async with gate.slots:
                     if attempts == 0:
                         if self._over_budget():
-                            return self._finish(row, status="skipped_budget", attempts=0, error=self._budget_text())
+                            return self._finish(
+                                row, status="skipped_budget", attempts=0, error=self._budget_text()
+                            )
                         estimate = self._estimate(request, limits)
                         self.in_flight_estimate += estimate
                     if gate.pacer is not None:
@@ -236,11 +240,16 @@ class _Run:
                     try:
                         fields = self._read(request, response)
                     except Exception as exc:  # a 200 without the shape of a chat completion
-                        fields = {"status": "error", "error": redact(f"MalformedResponse: {exc!r}", [api_key])}
+                        fields = {
+                            "status": "error",
+                            "error": redact(f"MalformedResponse: {exc!r}", [api_key]),
+                        }
                     return self._finish(row, attempts=attempts, latency_ms=latency_ms, **fields)
                 if not is_retryable(failure) or attempts > limits.max_retries:
                     error = redact(f"{type(failure).__name__}: {failure}", [api_key])
-                    return self._finish(row, status="error", error=error, attempts=attempts, latency_ms=latency_ms)
+                    return self._finish(
+                        row, status="error", error=error, attempts=attempts, latency_ms=latency_ms
+                    )
                 await asyncio.sleep(backoff_s(attempts, retry_after_s(failure)))
         finally:
             self.in_flight_estimate -= estimate
@@ -467,7 +476,10 @@ async def run_requests(
         cached=pl.lit(True),
     )
     outcomes = pl.concat(
-        [pl.DataFrame(sent, schema=OUTCOME_SCHEMA), from_store.select(list(OUTCOME_SCHEMA)).cast(OUTCOME_SCHEMA)]
+        [
+            pl.DataFrame(sent, schema=OUTCOME_SCHEMA),
+            from_store.select(list(OUTCOME_SCHEMA)).cast(OUTCOME_SCHEMA),
+        ]
     )
     return _assemble(requests, hashes, outcomes)
 

@@ -85,7 +85,8 @@ class ResponseStore:
                 if not read_only:
                     os.chmod(self.path, 0o600)  # prompts and answers: owner only
                 return conn
-            except (duckdb.IOException, duckdb.ConnectionException) as exc:  # the latter: a writer in this process
+            # ConnectionException: this process holds the file open for writing at the moment
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
                 if time.monotonic() > deadline:
                     raise OSError(f"{self.path}: response store is locked by another process: {exc}") from exc
                 time.sleep(delay)
@@ -122,12 +123,17 @@ class ResponseStore:
     def responses(self) -> pl.DataFrame:
         """Every stored success."""
         with self._connect(read_only=True) as conn:
-            return conn.sql("SELECT * FROM responses ORDER BY created_at, request_hash").pl().cast(RESPONSE_SCHEMA)
+            return (
+                conn.sql("SELECT * FROM responses ORDER BY created_at, request_hash")
+                .pl()
+                .cast(RESPONSE_SCHEMA)
+            )
 
     def attempts(self, run_id: str | None = None) -> pl.DataFrame:
         """The attempts log, optionally for one run."""
         with self._connect(read_only=True) as conn:
             frame = conn.sql(
-                "SELECT * FROM attempts WHERE ? IS NULL OR run_id = ? ORDER BY created_at", params=[run_id, run_id]
+                "SELECT * FROM attempts WHERE ? IS NULL OR run_id = ? ORDER BY created_at",
+                params=[run_id, run_id],
             ).pl()
         return frame.cast(ATTEMPT_SCHEMA)

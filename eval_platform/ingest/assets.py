@@ -1,14 +1,12 @@
 """Ingestion assets: landing files -> ingest_files, log_records, log_quarantine (daily partitions)."""
 
 
-import hashlib
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from eval_platform.ingest.file_ingest import ingest_file
+from eval_platform.ingest.file_ingest import file_sha256, ingest_file
 from eval_platform.ingest.landing import files_by_day
 from eval_platform.ingest.schemas import RecordSchemaError, validate_records
 from eval_platform.partitions import daily
@@ -21,14 +19,6 @@ QUARANTINE_RATE_CHECK = "quarantine_rate_below_threshold"
 SCHEMA_CHECK = "log_records_schema"
 
 _FILE_WHERE = "source_file IN (SELECT unnest(?::VARCHAR[]))"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dg.multi_asset(
@@ -62,12 +52,13 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
     files = files_by_day(landing).get(day, [])
     with platform.warehouse() as conn:
         known = dict(conn.execute("SELECT source_file, content_hash FROM ingest_files").fetchall())
-    changed = [p for p in files if known.get(p.relative_to(landing).as_posix()) != _sha256(p)]
+    hashes = {p: file_sha256(p) for p in files}  # hashed once: change detection and lineage share it
+    changed = [p for p in files if known.get(p.relative_to(landing).as_posix()) != hashes[p]]
     context.log.info(f"{day}: {len(files)} landing file(s), {len(changed)} new or changed")
 
     records, quarantine, stats, schema_problems, rejected_total = [], [], [], [], 0
     for number, path in enumerate(changed, start=1):
-        result = ingest_file(path, landing, config)
+        result = ingest_file(path, landing, config, content_hash=hashes[path])
         try:
             good, rejected = validate_records(result.records)
         except RecordSchemaError as exc:

@@ -112,14 +112,17 @@ def _split_duplicates(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
     return kept.drop("_first", "_repeat"), redact_frame(dropped, QUARANTINE_TEXT_COLUMNS)
 
 
-def ingest_file(path: Path, landing_root: Path, config: PlatformConfig) -> FileIngest:
-    """Read, map, validate and redact one landing file; see the module docstring for the guarantees."""
+def ingest_file(path: Path, landing_root: Path, config: PlatformConfig, content_hash: str | None = None) -> FileIngest:
+    """Read, map, validate and redact one landing file; see the module docstring for the guarantees.
+
+    `content_hash` is the file's `file_sha256` when the caller already computed it (change detection).
+    """
     path, landing_root = Path(path), Path(landing_root)
     try:
         source_file = path.relative_to(landing_root).as_posix()
     except ValueError:
         source_file = path.name
-    content_hash = file_sha256(path)
+    content_hash = content_hash or file_sha256(path)
     ctx = AdapterContext(source_file=source_file, content_hash=content_hash, outcome_rules=config.outcome_rules)
     configured = config.format_for(source_file)
 

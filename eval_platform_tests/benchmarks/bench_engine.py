@@ -63,8 +63,15 @@ async def bare_loop(api_base: str, calls: int, concurrency: int, tag: str) -> tu
     async def one(i: int) -> bool:
         async with slots:
             try:
-                await litellm.acompletion(model=MODEL, messages=messages(tag, i), api_base=api_base, api_key="k",
-                                          timeout=60, num_retries=0, max_retries=0)
+                await litellm.acompletion(
+                    model=MODEL,
+                    messages=messages(tag, i),
+                    api_base=api_base,
+                    api_key="k",
+                    timeout=60,
+                    num_retries=0,
+                    max_retries=0,
+                )
                 return True
             except Exception:
                 return False
@@ -74,7 +81,9 @@ async def bare_loop(api_base: str, calls: int, concurrency: int, tag: str) -> tu
     return time.perf_counter() - wall, time.process_time() - cpu, results.count(False)
 
 
-async def engine_run(api_base: str, calls: int, concurrency: int, tag: str, store_dir: Path) -> tuple[float, float, int]:
+async def engine_run(
+    api_base: str, calls: int, concurrency: int, tag: str, store_dir: Path
+) -> tuple[float, float, int]:
     """The engine with a fresh store. Returns (wall, cpu, non-ok rows)."""
     limits = ModelLimits(api_base=api_base, concurrency=concurrency, timeout_s=60)
     store = ResponseStore(store_dir / f"{tag}.duckdb")
@@ -115,10 +124,14 @@ async def main(args: argparse.Namespace) -> None:
                 bare_runs, engine_runs = [], []
                 for r in range(args.repeat):
                     bare_runs.append(await bare_loop(api_base, args.slow_calls, 100, f"slow-bare{r}"))
-                    engine_runs.append(await engine_run(api_base, args.slow_calls, 100, f"slow{r}", store_dir))
+                    engine_runs.append(
+                        await engine_run(api_base, args.slow_calls, 100, f"slow{r}", store_dir)
+                    )
                 bare, slow = best(bare_runs), best(engine_runs)
                 table.append(("(2) ideal calls/c*latency, c=100, 1 s", args.slow_calls, ideal, None, 0, None))
-                table.append(("(2) bare acompletion loop, c=100, 1 s", args.slow_calls, *bare, bare[0] / ideal))
+                table.append(
+                    ("(2) bare acompletion loop, c=100, 1 s", args.slow_calls, *bare, bare[0] / ideal)
+                )
                 table.append(("(2) engine, c=100, 1 s", args.slow_calls, *slow, slow[0] / ideal))
 
     print(f"\nbest of {args.repeat} alternating runs each; fake server in its own process")
@@ -134,5 +147,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="calls in benchmark (1)")
     parser.add_argument("--slow-calls", type=int, default=1000, help="calls in benchmark (2); 0 skips it")
-    parser.add_argument("--repeat", type=int, default=2, help="alternating runs of each; the best is reported")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="alternating runs of each; the best is reported"
+    )
     asyncio.run(main(parser.parse_args()))
