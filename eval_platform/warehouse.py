@@ -55,6 +55,18 @@ def connect(path: Path, *, read_only: bool = False, retries: int = 20) -> Iterat
         conn.close()
 
 
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction around several `replace_rows(..., transaction=False)`: all of them or none."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def replace_rows(
     conn: duckdb.DuckDBPyConnection,
     table: str,

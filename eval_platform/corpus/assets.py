@@ -14,7 +14,7 @@ from eval_platform.partitions import daily
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
 from eval_platform.sessions.build import window_bounds
-from eval_platform.warehouse import replace_rows
+from eval_platform.warehouse import replace_rows, transaction
 
 MIN_ITEMS_CHECK = "slices_have_min_items"
 NO_PII_CHECK = "no_pii_in_corpus"
@@ -79,14 +79,9 @@ def corpus_items(context: dg.AssetExecutionContext, platform: Platform) -> dg.Ma
         "stale_paths": [sorted(stale)], "slices": [json.dumps(build.report.to_dicts(), default=str)],
     })
     with platform.warehouse() as conn:
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             replace_rows(conn, "corpus_items", items, "corpus_version = ?", [build.version], transaction=False)
             replace_rows(conn, "corpus_versions", version_row, "corpus_version = ?", [build.version], transaction=False)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         missing_sources = conn.sql(
             """SELECT c.corpus_item_id, s.source_record_id FROM corpus_items c, unnest(c.source_record_ids) AS s(source_record_id)
                WHERE c.corpus_version = ? AND c.reason <> 'golden'

@@ -17,7 +17,7 @@ from eval_platform.publish.charts import drift_chart_spec
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
 from eval_platform.sessions.build import window_bounds
-from eval_platform.warehouse import replace_rows
+from eval_platform.warehouse import replace_rows, transaction
 
 DRIFT_CHECK = "mix_drift_below_threshold"
 WINDOW = dg.TimeWindowPartitionMapping(start_offset=-6)
@@ -90,8 +90,9 @@ def path_drift(context: dg.AssetExecutionContext, platform: Platform) -> dg.Mate
         mix_now, mix_base = (conn.sql(_MIX_SQL, params=[a, b]).pl() for a, b in ((day, day), bounds))
         cells_now, cells_base = (conn.sql(_CELLS_SQL, params=[a, b]).pl() for a, b in ((day, day), bounds))
         rows, long_rows = drift_rows(day, mix_now, mix_base, cells_now, cells_base, cfg.stale_divergence, bounds)
-        replace_rows(conn, "path_drift", rows if rows.height else None, "day = ?", [day])
-        replace_rows(conn, "path_drift_scores", long_rows if long_rows.height else None, "day = ?", [day])
+        with transaction(conn):
+            replace_rows(conn, "path_drift", rows if rows.height else None, "day = ?", [day], transaction=False)
+            replace_rows(conn, "path_drift_scores", long_rows if long_rows.height else None, "day = ?", [day], transaction=False)
         history = conn.sql(
             """SELECT d.day, d.routing_path, d.mix_divergence, s.scorer, s.pass_rate FROM path_drift d
                LEFT JOIN path_drift_scores s USING (day, routing_path) WHERE d.day <= ? ORDER BY d.day""", params=[day]

@@ -12,7 +12,7 @@ from eval_platform.ingest.schemas import RecordSchemaError, validate_records
 from eval_platform.partitions import daily
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
-from eval_platform.warehouse import replace_rows, scalar
+from eval_platform.warehouse import replace_rows, scalar, transaction
 
 ACCOUNTING_CHECK = "every_line_accounted_for"
 QUARANTINE_RATE_CHECK = "quarantine_rate_below_threshold"
@@ -83,8 +83,7 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
             stat_frame = pl.DataFrame(stats).with_columns(
                 day=pl.lit(day), ingest_run_id=pl.lit(run_id), ingested_at=pl.lit(now)
             )
-            conn.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(conn):
                 for table, frame in (
                     ("log_records", pl.concat(records, how="diagonal_relaxed")),
                     ("log_quarantine", pl.concat(quarantine, how="diagonal_relaxed")),
@@ -92,10 +91,6 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
                 ):
                     frame = frame.with_columns(ingest_run_id=pl.lit(run_id)) if table != "ingest_files" else frame
                     replace_rows(conn, table, frame, _FILE_WHERE, [names], transaction=False)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
         day_files = [p.relative_to(landing).as_posix() for p in files]
         accounting = conn.sql(
             "SELECT source_file, format, lines, records, quarantined, skipped FROM ingest_files "
