@@ -46,16 +46,39 @@ def run_summary(data: DataDir, window_end: date) -> str:
 
 
 def latest_gaps(data: DataDir, source: str | None = None) -> pl.DataFrame:
+    """The newest window's path_gaps rows (optionally one source), worst gap first within each scorer."""
     with connect(data.warehouse, read_only=True) as conn:
         return conn.sql(
-            """SELECT source, window_end, routing_path, scorer, model, n, passes, round(pass_rate, 3) AS pass_rate,
-                      round(ci_low, 3) AS ci_low, round(ci_high, 3) AS ci_high, round(rest_pass_rate, 3) AS rest_rate,
-                      round(gap, 3) AS gap, round(q_value, 4) AS q_value, flagged, round(min_detectable_gap, 3) AS mdg, note
-               FROM path_gaps
+            """SELECT * FROM path_gaps
                WHERE window_end = (SELECT max(window_end) FROM path_gaps) AND (? IS NULL OR source = ?)
-               ORDER BY source, scorer, gap NULLS LAST""",
+               ORDER BY source, scorer, gap NULLS LAST, routing_path""",
             params=[source, source],
         ).pl()
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "" if value is None else format(value, spec)
+
+
+def _render(gaps: pl.DataFrame) -> str:
+    head = f"{'source':<8} {'path':<14} {'scorer':<15} {'n':>5} {'pass':>5} {'95% CI':>13} {'rest':>5} {'gap':>6} {'gap 95% CI':>15} {'q':>7} {'flag':<4} {'mdg':>5}"
+    lines = [head, "-" * len(head)]
+    notes: dict[tuple[str, str], str] = {}
+    for r in gaps.iter_rows(named=True):
+        if r["n"] is None:
+            notes.setdefault((r["source"], r["routing_path"]), r["note"] or "")
+            continue
+        ci = f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+        gap_ci = f"[{_fmt(r['gap_ci_low'], '+.2f')}, {_fmt(r['gap_ci_high'], '+.2f')}]" if r["gap_ci_low"] is not None else ""
+        lines.append(
+            f"{r['source']:<8} {r['routing_path'][:14]:<14} {r['scorer'][:15]:<15} {r['n']:>5} {_fmt(r['pass_rate']):>5} {ci:>13} "
+            f"{_fmt(r['rest_pass_rate']):>5} {_fmt(r['gap'], '+.2f'):>6} {gap_ci:>15} {_fmt(r['q_value'], '.2g'):>7} "
+            f"{'FLAG' if r['flagged'] else '':<4} {_fmt(r['min_detectable_gap']):>5}"
+        )
+    for (src, path), note in sorted(notes.items()):
+        if "no slice" in note:
+            lines.append(f"{src:<8} {path[:14]:<14} {note}")
+    return "\n".join(lines)
 
 
 def gap_table(data: DataDir, source: str | None = None, fmt: str = "table") -> str:
@@ -67,10 +90,12 @@ def gap_table(data: DataDir, source: str | None = None, fmt: str = "table") -> s
     if fmt == "json":
         return gaps.write_json()
     flagged = gaps.filter(pl.col("flagged"))
-    with pl.Config(tbl_rows=200, tbl_cols=20, tbl_width_chars=200, fmt_str_lengths=40, tbl_hide_dataframe_shape=True):
-        body = str(gaps.drop("window_end"))
     verdict = (
-        "flagged: " + "; ".join(f"{r['routing_path']} on {r['scorer']} ({r['source']}, gap {r['gap']:+.2f})" for r in flagged.iter_rows(named=True))
+        "FLAGGED: " + "; ".join(f"{r['routing_path']} on {r['scorer']} ({r['source']}, gap {r['gap']:+.2f})" for r in flagged.iter_rows(named=True))
         if flagged.height else "no path is flagged"
     )
-    return f"Gap table, window ending {gaps['window_end'][0]} (gap = path pass rate - rest of paths; flagged = q < alpha and gap <= -min_gap)\n{body}\n{verdict}"
+    return (
+        f"Gap table, window ending {gaps['window_end'][0]}: each path's pass rate against the rest of the paths on the same scorer.\n"
+        f"gap = path - rest; FLAG = BH q < alpha and gap <= -min_gap; mdg = the gap this n could detect with 80% power.\n\n"
+        f"{_render(gaps)}\n\n{verdict}"
+    )

@@ -140,3 +140,13 @@ def test_policy_that_keeps_code_off_the_fallback_is_estimated_better_and_priced(
     # code moves from demo/fallback-small to the pricier demo/coder: the bill goes up, not down
     assert better[1] > base[1]
     assert est[("everything_on_frontier", "tone_policy")][1] > 3 * base[1]
+
+
+def test_gaps_table_names_the_flagged_path_and_the_path_without_slice(demo, capsys):
+    capsys.readouterr()
+    assert cli.main(["gaps"]) == 0
+    out = capsys.readouterr().out
+    verdict = out.strip().splitlines()[-1]
+    assert verdict.startswith("FLAGGED: ") and "fallback on valid_citation (offline" in verdict
+    assert not any(f"{p} on" in verdict for p in CLEAN_PATHS)
+    assert any(line.startswith("offline  experimental   no slice") for line in out.splitlines())
