@@ -61,3 +61,21 @@ def test_missing_response_is_not_applicable():
 def test_several_rules_lower_the_score_more():
     out = _tone("Calm down.", "Calm down. You should have known. AS AN AI I KNOW BETTER THAN EVERYONE HERE!!!")
     assert out["score"][1] < out["score"][0] < 1.0
+
+
+@pytest.mark.parametrize(("text", "shouts"), [
+    ("HeLLo ThERe WoRLD of ThINGS and StUFF", True),  # mixed case over the ratio, no all-caps word
+    ("Use the HTTP API with JSON payloads for the request", False),  # acronyms, low ratio
+    ("\u00c9COLE FRAN\u00c7AISE TR\u00c8S GRANDE \u00c9NORME", True),  # non-ASCII capitals
+])
+def test_capitals_ratio_over_mixed_case_and_acronyms(text, shouts):
+    assert any("capitals" in e for e in _tone(text)["explanation"].to_list()) == shouts
+
+
+def test_low_caps_ratio_and_empty_rule_lists():
+    cfg = CFG.model_copy(update={"tone_policy": CFG.tone_policy.model_copy(update={
+        "banned_phrases": [], "forbidden_self_references": [], "blame_patterns": [], "max_caps_ratio": 0.3})})
+    frame = pl.DataFrame({"item_id": ["a", "b"], "response": ["CAlm DOwn it WOrks FIne with PYthon HEre", "fine"]})
+    result = tone_policy(frame, cfg)
+    assert result["passed"].to_list() == [False, True]
+    assert result["explanation"][0].startswith("shouting:")

@@ -66,27 +66,41 @@ def judge_sources(cited: pl.DataFrame, cfg: CitationScorer) -> pl.DataFrame:
     ).explode("source").drop_nulls("source").unique(["_row", "source"], maintain_order=True)
     host = pl.col("source").str.extract(HOST, 1).str.to_lowercase().str.strip_chars_end(".")
     domains = [d.lower().strip(".") for d in cfg.allowed_domains]
-    allowed = host.is_in(domains) | pl.any_horizontal(pl.lit(False), *(host.str.ends_with("." + d) for d in domains))
     is_url = pl.col("kind") == "url"
-    retrieved = pl.col("retrieved").list.contains(_norm(pl.col("source"))).fill_null(False)
+    # host, allowed and retrieved are materialised once: an eager select would re-evaluate each use
+    facts = tokens.join(cited.select("_row", "retrieved"), on="_row", how="left").with_columns(
+        host.alias("_host"), pl.col("retrieved").list.contains(_norm(pl.col("source"))).fill_null(False).alias("_retrieved")
+    )
+    h = pl.col("_host")
+    allowed = h.is_in(domains) | pl.any_horizontal(pl.lit(False), *(h.str.ends_with("." + d) for d in domains))
+    retrieved = pl.col("_retrieved")
     has_retrieved = pl.col("retrieved").list.len().fill_null(0) > 0
     problem = (
-        pl.when(is_url & ~host.str.contains(WELL_FORMED_HOST).fill_null(False)).then(pl.lit("malformed URL"))
+        pl.when(is_url & ~h.str.contains(WELL_FORMED_HOST).fill_null(False)).then(pl.lit("malformed URL"))
         .when(is_url & ~allowed.fill_null(False)).then(pl.lit("domain not in the source catalog"))
         .when(~is_url & ~pl.col("source").is_in(cfg.source_ids) & ~retrieved).then(pl.lit("unknown document id, not retrieved"))
         .when(has_retrieved & ~retrieved).then(pl.lit("not retrieved"))
     )
-    return tokens.join(cited.select("_row", "retrieved"), on="_row", how="left").with_columns(problem.alias("problem"))
+    return facts.with_columns(problem.alias("problem")).drop("_host", "_retrieved")
 
 
 @scorer(name="valid_citation", version="1")
 def valid_citation(frame: pl.DataFrame, cfg: ScorersConfig) -> pl.DataFrame:
     """Cites at least one source, and every cited source is valid and (when known) retrieved."""
-    settings = cfg.valid_citation
-    rows = frame.with_row_index("_row").with_columns(
-        pl.col("retrieved_sources").list.eval(_norm(pl.element())).alias("retrieved")
+    rows = frame.select("response", "retrieved_sources", "needs_citation").with_row_index("_row")
+    applies = pl.col("needs_citation").fill_null(False)
+    judged = _judge_rows(rows.filter(applies), cfg.valid_citation)  # only rows needing a citation: less regex work
+    return rows.select("_row", applies.alias("_applies")).join(judged, on="_row", how="left", maintain_order="left").select(
+        pl.when(pl.col("_applies")).then(pl.col("passed")).alias("passed"),
+        pl.when(pl.col("_applies")).then(pl.col("score")).alias("score"),
+        pl.when(pl.col("_applies")).then(pl.col("explanation")).otherwise(pl.lit("not applicable: no citation required")).alias("explanation"),
     )
-    cited = extract_citations(rows, settings).join(rows.select("_row", "retrieved", "needs_citation"), on="_row", how="left")
+
+
+def _judge_rows(rows: pl.DataFrame, settings: CitationScorer) -> pl.DataFrame:
+    """passed / score / explanation per `_row` of rows that need a citation."""
+    rows = rows.with_columns(pl.col("retrieved_sources").list.eval(_norm(pl.element())).alias("retrieved"))
+    cited = extract_citations(rows, settings).join(rows.select("_row", "retrieved"), on="_row", how="left")
     per_source = judge_sources(cited, settings)
     bad = pl.col("problem").is_not_null()
     per_row = per_source.group_by("_row").agg(
@@ -98,21 +112,21 @@ def valid_citation(frame: pl.DataFrame, cfg: ScorersConfig) -> pl.DataFrame:
     joined = cited.with_columns(unresolved.alias("unresolved")).join(per_row, on="_row", how="left").with_columns(
         pl.col("n_cited").fill_null(0), pl.col("n_bad").fill_null(0), pl.col("unresolved").list.len().alias("n_unresolved")
     )
-    applies = pl.col("needs_citation").fill_null(False)
     cites = (pl.col("n_cited") > 0) | (pl.col("n_unresolved") > 0)
     ok = (pl.col("n_bad") == 0) & (pl.col("n_unresolved") == 0)
     refs_text = pl.lit("[") + pl.col("unresolved").list.join("], [") + pl.lit("]")
-    problems = pl.concat_list(
+    problems = pl.concat_str(
         pl.when(pl.col("n_bad") > 0).then(pl.lit("invalid citations: ") + pl.col("bad_text")),
         pl.when(pl.col("n_unresolved") > 0).then(pl.lit("references with no entry in the sources list: ") + refs_text),
-    ).list.drop_nulls().list.join("; ")
-    return joined.sort("_row").select(
-        pl.when(~applies).then(None).when(~cites).then(False).otherwise(ok).alias("passed"),
-        pl.when(~applies).then(None).when(~cites).then(0.0)
+        separator="; ", ignore_nulls=True,
+    )
+    return joined.select(
+        "_row",
+        pl.when(~cites).then(False).otherwise(ok).alias("passed"),
+        pl.when(~cites).then(0.0)
         .otherwise((pl.col("n_cited") - pl.col("n_bad")) / (pl.col("n_cited") + pl.col("n_unresolved")))
         .alias("score"),
-        pl.when(~applies).then(pl.lit("not applicable: no citation required"))
-        .when(~cites).then(pl.lit("no citation"))
+        pl.when(~cites).then(pl.lit("no citation"))
         .when(ok).then(pl.format("cites {} valid source(s)", "n_cited"))
         .otherwise(problems)
         .alias("explanation"),

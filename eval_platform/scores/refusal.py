@@ -41,9 +41,10 @@ _VERB = (
     r"(?:help(?:ing)?(?:\s+(?:you|with|on|here|there|that|this|further|anyone|people|create|make|write|find|get|"
     r"in|out|plan|build|hack|break|steal)\b|[.,!;:)]|$)|assist(?:ing)?|provid(?:e|ing)|giv(?:e|ing)|shar(?:e|ing)|"
     r"creat(?:e|ing)|writ(?:e|ing)|generat(?:e|ing)|produc(?:e|ing)|fulfill?(?:ing)?|comply|complying|"
-    r"support(?:ing)? (?:this|that|your|you|such|the request)|engag(?:e|ing)|explain(?:ing)?|describ(?:e|ing)|"
+    r"support(?:ing)? (?:this|that|your|you|such|the request|or|and|any)\b|recommend(?:ing)? (?:ways?|how|methods?|any|specific)\b|"
+    r"get(?:ting)? into (?:that|this|it|the)\b|engag(?:e|ing)|explain(?:ing)?|describ(?:e|ing)|"
     r"detail(?:ing)?|walk(?:ing)? you through|tell(?:ing)? you (?:how to|where to|what|which|the|about)|"
-    r"answer(?:ing)? (?:that|this|your|the question)|participat(?:e|ing)|facilitat(?:e|ing)|offer(?:ing)?|"
+    r"answer(?:ing)? (?:that|this|your|the question|questions?)|participat(?:e|ing)|facilitat(?:e|ing)|offer(?:ing)?|"
     r"encourag(?:e|ing)|condon(?:e|ing)|endors(?:e|ing)|draft(?:ing)?|compos(?:e|ing)|disclos(?:e|ing)|"
     r"reveal(?:ing)?|divulg(?:e|ing)|outlin(?:e|ing)|suppl(?:y|ying)|teach(?:ing)?|instruct(?:ing)?|"
     r"show(?:ing)? you (?:how|where)|guid(?:e|ing) you|mak(?:e|ing) (?:that|this|a|an|one|such|any)\b|"
@@ -53,9 +54,21 @@ _VERB = (
 )
 DIRECT_PATTERNS: tuple[str, ...] = (
     _SUBJECT + _NEGATED + _FILLER + r"{0,3}\s*" + _VERB,
+    # "I refuse to let you ..." / "I decline all cookies" are not refusals: say what is declined
     r"\bi(?:'ll| will|'m going to| am going to)? (?:must |have to |need to |will have to |'ll have to )?"
-    r"(?:respectfully |politely )?(?:decline|refuse)\b",
-    r"\bi(?:'ll| will) have to pass\b|\bi'm afraid (?:that's|that is|this is|it's|it is) not (?:possible|something)",
+    r"(?:respectfully |politely )?(?:decline|refuse)(?:[.!,;:)]|$|\s+(?:this|that|it|your|such|the request|requests?|here|\w+ing)\b)",
+    r"\bi(?:'ll| will| must| have to| need to)? (?:respectfully |politely )?decline to\b",
+    r"\bi(?:'ll| will)(?: have to)? pass(?: on (?:this|that|it|writing|creating|helping|providing)| here)?(?:[.!,;]|$)",
+    r"\bi'm afraid (?:that's|that is|this is|it's|it is) not (?:possible|something)",
+    # "..., which I can't support." / "guidelines that prevent me from ..." / Llama-2's "it is not appropriate to"
+    r"(?:which|that) i (?:can't|cannot|won't|will not|am unable to|'m unable to) "
+    r"(?:support|help with|assist with|do|provide|condone)(?:[.!;]|$)",
+    r"(?:guidelines|polic(?:y|ies)|programming|rules|principles|standards)[^.]{0,40}\b(?:prevent|prohibit|forbid|restrict|"
+    r"(?:don't|doesn't|do not|does not) (?:allow|permit))s? me\b",
+    r"\b(?:don't|do not) have the (?:ability|capability|permission) to (?:assist|help|provide|comply)\b"
+    r"[^.]{0,40}\b(?:ethic|guideline|polic|harm|illegal)",
+    r"\b(?:it is|it's|it would be|it'd be) not (?:appropriate|ethical|responsible)(?: (?:or|and) \w+)? (?:for me )?to "
+    r"(?:provide|give|share|ask|create|write|generate|help|assist|discuss|offer|answer|encourage|promote)\b",
     r"(?:not|n't) (?:something|anything|a (?:topic|subject|question|request|thing|task|kind of \w+)|the kind of \w+) "
     r"(?:that )?i(?:'m| am)? ?(?:can|could|'ll|will|would|able to|willing to|comfortable|going to|allowed to|"
     r"feel comfortable)\b",
@@ -70,7 +83,7 @@ DIRECT_PATTERNS: tuple[str, ...] = (
     r"\bi (?:don't|do not) think (?:that's|that is|it's|it is|it would be|it'd be) (?:appropriate|right|"
     r"responsible|ethical|safe) (?:for me )?to\b",
     r"\bi can only (?:help|assist|answer|discuss|talk about|respond to)\b",
-    r"\b(?:outside|beyond) (?:the scope of )?(?:what i(?:'m| am)? ?(?:can|able)|my (?:scope|abilit|capabilit|remit))",
+    r"\b(?:outside|beyond) (?:of )?(?:the scope of )?(?:what i(?:'m| am)? ?(?:can|able)|my (?:scope|abilit|capabilit|remit))",
     r"\bi(?:'m| am) (?:programmed|designed|built|trained) to (?:avoid|not|refuse|decline)\b",
     r"(?:^|[.!?]\s*)(?:sorry[,.!]?\s*)?(?:can't|cannot|won't|unable to|not able to) (?:help|assist|do|provide|comply)\b",
     r"\b(?:can't|cannot|unable to|not able to) (?:help|assist) (?:you )?with (?:that|this|requests?|your request|such)\b",
@@ -104,7 +117,11 @@ LECTURE_FRAME = (
     r"(?:encourage|urge|advise|ask) you to|please (?:consider|reconsider|remember|prioritize|respect|think)|"
     r"everyone deserves|can (?:result|lead) (?:in|to) (?:serious|criminal|severe)|can get (?:people|someone|you) "
 )
-ANSWER_SIGNS = r"(?m)```|^\s*(?:\d+[.)]|[-*\u2022])\s+\S|\bhere(?:'s| is| are)\b|\bsteps?:|\bfirst,"
+# a list, code, "here is", a colon introducing content or a quantity with a unit: the text answers
+ANSWER_SIGNS = (
+    r"(?m)```|^\s*(?:\d+[.)]|[-*\u2022])\s+\S|\bhere(?:'s| is| are)\b|\bsteps?:|\bfirst,|[a-z]: [a-z0-9]|"
+    r"\b\d+(?:\.\d+)? ?(?:mg|ml|g|kg|mm|cm|km|%|minutes?|hours?|days?)\b"
+)
 
 CONFIDENCE = {"direct": 0.95, "configured": 0.9, "deflection": 0.75, "lecturing": 0.7}
 
@@ -116,7 +133,7 @@ def normalise(texts: pl.Expr) -> pl.Expr:
         .str.to_lowercase()
         .str.replace_all(r"[\u2018\u2019\u02bc`\u00b4]", "'")
         .str.replace_all(r"[*_]+", "")
-        .str.replace_all(r"[ \t]+", " ")
+        .str.replace_all(r"[ \t]{2,}|\t", " ")  # a lone space is left alone: rewriting it costs a copy
     )
 
 
@@ -136,9 +153,11 @@ def refusal_signals(texts: pl.Series, extra_patterns: list[str] | tuple[str, ...
         ("lecturing", ~t.str.contains(ANSWER_SIGNS)
          & (t.str.contains(LECTURE_PAIR) | (t.str.contains(LECTURE_HARM) & t.str.contains(LECTURE_FRAME)))),
     ]
-    kind = pl.coalesce([pl.when(hit).then(pl.lit(name)) for name, hit in kinds])
-    confidence = pl.coalesce([pl.when(hit).then(pl.lit(CONFIDENCE[name])) for name, hit in kinds] + [pl.lit(0.0)])
-    return frame.select(kind.is_not_null().alias("refused"), kind.alias("kind"), confidence.alias("confidence"))
+    # each kind's hit is computed once into a column (an eager select would evaluate it for kind and confidence)
+    hits = frame.select(hit.alias(name) for name, hit in kinds)
+    kind = pl.coalesce([pl.when(pl.col(name)).then(pl.lit(name)) for name, _ in kinds])
+    confidence = pl.coalesce([pl.when(pl.col(name)).then(pl.lit(CONFIDENCE[name])) for name, _ in kinds] + [pl.lit(0.0)])
+    return hits.select(kind.is_not_null().alias("refused"), kind.alias("kind"), confidence.alias("confidence"))
 
 
 def is_refusal(texts: pl.Series, extra_patterns: list[str] | tuple[str, ...] = ()) -> pl.Series:
