@@ -101,6 +101,24 @@ def test_record_id_is_stable_across_rereads(tmp_path):
     assert first == second and len(set(first)) == 4
 
 
+def test_record_id_fallback_is_the_same_whether_hashed_before_or_while_reading(tmp_path):
+    import hashlib
+
+    lines = [json.dumps(native(1)), json.dumps({k: v for k, v in native(2).items() if k != "request_id"})]
+    plain = write_jsonl(tmp_path / "f.jsonl", lines)
+    zipped = tmp_path / "g.jsonl.gz"
+    zipped.write_bytes(gzip.compress(plain.read_bytes()))
+    for path in (plain, zipped):
+        content_hash = file_sha256(path)
+        expected = ["req_1", hashlib.sha256(f"{content_hash}:2".encode()).hexdigest()[:32]]
+        while_reading = ingest_file(path, tmp_path, CONFIG)
+        given = ingest_file(path, tmp_path, CONFIG, content_hash=content_hash)
+        for result in (while_reading, given):
+            assert result.records.get_column("record_id").to_list() == expected
+            assert result.stats["content_hash"] == content_hash
+            assert result.records.get_column("content_hash").unique().to_list() == [content_hash]
+
+
 def test_duplicate_request_ids_keep_the_first_line(tmp_path):
     path = write_jsonl(tmp_path / "f.jsonl", [json.dumps(native(1)), json.dumps(native(2)), json.dumps(native(1))])
     result = ingest_file(path, tmp_path, CONFIG)
@@ -150,3 +168,23 @@ def test_pii_hidden_behind_json_escapes_is_still_redacted(tmp_path):
     result = ingest_file(write_jsonl(tmp_path / "f.jsonl", [line]), tmp_path, CONFIG)
     row = result.records.row(0, named=True)
     assert row["response"] == "reach me: [EMAIL]" and row["prompt"] == "hello 1, mail me at [EMAIL]"
+
+
+def test_many_small_blocks_give_the_same_result_and_hash(tmp_path, monkeypatch):
+    """Blocks go through read, map and redact stages concurrently; order, accounting and the hash must not care."""
+    import functools
+
+    import eval_platform.ingest.file_ingest as file_ingest_module
+    from eval_platform.ingest.lines import iter_line_batches
+
+    lines = [json.dumps(native(i)) for i in range(40)]
+    lines[7], lines[20] = "not json", "x" * 5000  # a bad line, and one over max_line_bytes spanning blocks
+    path = write_jsonl(tmp_path / "f.jsonl", lines)
+    config = CONFIG.model_copy(update={"ingest": CONFIG.ingest.model_copy(update={"max_line_bytes": 4000})})
+    whole = ingest_file(path, tmp_path, config)
+    monkeypatch.setattr(file_ingest_module, "iter_line_batches", functools.partial(iter_line_batches, block_bytes=2000))
+    blocks = ingest_file(path, tmp_path, config)
+    assert blocks.stats == whole.stats and blocks.stats["content_hash"] == file_sha256(path)
+    assert blocks.records.equals(whole.records) and blocks.quarantine.equals(whole.quarantine)
+    assert blocks.quarantine.get_column("source_line").to_list() == [8, 21]
+    assert "[EMAIL]" in blocks.records.item(0, "prompt")

@@ -52,13 +52,14 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
     files = files_by_day(landing).get(day, [])
     with platform.warehouse() as conn:
         known = dict(conn.execute("SELECT source_file, content_hash FROM ingest_files").fetchall())
-    hashes = {p: file_sha256(p) for p in files}  # hashed once: change detection and lineage share it
-    changed = [p for p in files if known.get(p.relative_to(landing).as_posix()) != hashes[p]]
+    # only a file ingested before needs its hash up front; a new one is hashed while ingest_file reads it
+    hashes = {p: file_sha256(p) for p in files if p.relative_to(landing).as_posix() in known}
+    changed = [p for p in files if p not in hashes or known[p.relative_to(landing).as_posix()] != hashes[p]]
     context.log.info(f"{day}: {len(files)} landing file(s), {len(changed)} new or changed")
 
     records, quarantine, stats, schema_problems, rejected_total = [], [], [], [], 0
     for number, path in enumerate(changed, start=1):
-        result = ingest_file(path, landing, config, content_hash=hashes[path])
+        result = ingest_file(path, landing, config, content_hash=hashes.get(path))
         try:
             good, rejected = validate_records(result.records)
         except RecordSchemaError as exc:

@@ -2,14 +2,17 @@
 
 `ingest_file` is pure (no Dagster, no warehouse). Every line ends up in exactly one place: a canonical
 record, a quarantine row (with the line number and the reason) or the skipped count, and the function
-refuses to return if `lines != records + quarantined + skipped`. The file is read in blocks, so memory
-holds the redacted records plus one block of raw lines, not the whole raw file.
+refuses to return if `lines != records + quarantined + skipped`. The file is read in blocks that flow through
+three overlapping stages (read + PII scan, map, redact), so memory holds the redacted records plus at most
+three blocks of raw lines, not the whole raw file. A file not hashed by the caller is hashed as it is read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
@@ -20,7 +23,8 @@ import polars as pl
 from eval_platform.config import PlatformConfig
 from eval_platform.ingest.detect import ADAPTER_MODULES, adapter_for, detect_format
 from eval_platform.ingest.formats.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, AdapterContext, ParsedBatch
-from eval_platform.ingest.lines import iter_line_batches
+from eval_platform.ingest.formats.native import fallback_record_ids
+from eval_platform.ingest.lines import ReadDigest, hashes_while_reading, iter_line_batches
 from eval_platform.ingest.redact import RAW_HINT, redact_frame
 
 RECORD_TEXT_COLUMNS = ("messages", "prompt", "response")
@@ -68,8 +72,13 @@ def _whole_batch_quarantine(lines: pl.DataFrame, reason: str) -> pl.DataFrame:
     )
 
 
-def _parse_batch(lines: pl.DataFrame, module, ctx: AdapterContext, reason: str | None) -> ParsedBatch:
-    """Unreadable lines are quarantined here with their own reason; the adapter sees readable ones."""
+def _pii_lines(lines: pl.DataFrame) -> pl.Series:
+    """`source_line` of the lines whose raw text may hold PII: one scan instead of one per text column."""
+    return lines.filter(pl.col("raw").str.contains(RAW_HINT)).get_column("source_line")
+
+
+def _map_batch(lines: pl.DataFrame, module, ctx: AdapterContext, reason: str | None) -> ParsedBatch:
+    """Unreadable lines are quarantined here with their own reason; the adapter sees readable ones. Not redacted."""
     if module is None:
         return ParsedBatch(ParsedBatch.empty_records(), _whole_batch_quarantine(lines, reason or "unknown log format"))
     unreadable = lines.filter(pl.col("line_error").is_not_null())
@@ -83,11 +92,39 @@ def _parse_batch(lines: pl.DataFrame, module, ctx: AdapterContext, reason: str |
     records = parsed.records.select(
         *(pl.col(c).cast(t) for c, t in CANONICAL_SCHEMA.items()), pl.col("source_line").cast(pl.Int64)
     )
-    # one PII scan over the raw lines instead of one per text column (records' text comes from these lines)
-    hinted = lines.filter(pl.col("raw").str.contains(RAW_HINT)).get_column("source_line")
-    candidates = records.get_column("source_line").is_in(hinted.implode())
-    return ParsedBatch(redact_frame(records, RECORD_TEXT_COLUMNS, candidates),
-                       redact_frame(quarantine, QUARANTINE_TEXT_COLUMNS), parsed.skipped)
+    return ParsedBatch(records, quarantine, parsed.skipped)
+
+
+def _redact_batch(parsed: ParsedBatch, hinted: pl.Series) -> ParsedBatch:
+    """Redact a mapped batch; `hinted` is `_pii_lines` of its lines (a record's text comes from its line)."""
+    candidates = parsed.records.get_column("source_line").is_in(hinted.implode())
+    return ParsedBatch(redact_frame(parsed.records, RECORD_TEXT_COLUMNS, candidates),
+                       redact_frame(parsed.quarantine, QUARANTINE_TEXT_COLUMNS), parsed.skipped)
+
+
+def _ahead(items: Iterator, work) -> Iterator:
+    """Yield `work(item)` for each item, computing the next one in a thread while the caller uses this one.
+
+    Chained stages (read, map, redact) then overlap: file reads, polars and DuckDB all release the GIL.
+    """
+    def step():
+        item = next(items, None)
+        return None if item is None else work(item)
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending = worker.submit(step)
+        while (result := pending.result()) is not None:
+            pending = worker.submit(step)
+            yield result
+
+
+def _fill_record_ids(records: pl.DataFrame, content_hash: str) -> pl.DataFrame:
+    """Give the records an adapter left without record_id (file not hashed yet) their hash-derived one."""
+    rows = records.get_column("record_id").is_null().arg_true()
+    if rows.len() == 0:
+        return records
+    ids = fallback_record_ids(content_hash, records.get_column("source_line").gather(rows))
+    return records.with_columns(records.get_column("record_id").clone().scatter(rows, ids))
 
 
 def _split_duplicates(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -115,18 +152,21 @@ def _split_duplicates(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame
 def ingest_file(path: Path, landing_root: Path, config: PlatformConfig, content_hash: str | None = None) -> FileIngest:
     """Read, map, validate and redact one landing file; see the module docstring for the guarantees.
 
-    `content_hash` is the file's `file_sha256` when the caller already computed it (change detection).
+    `content_hash` is the file's `file_sha256` when the caller already computed it (change detection);
+    without it a plain-text file is hashed while it is read (one pass over the bytes instead of two).
     """
     path, landing_root = Path(path), Path(landing_root)
     try:
         source_file = path.relative_to(landing_root).as_posix()
     except ValueError:
         source_file = path.name
-    content_hash = content_hash or file_sha256(path)
+    digest = ReadDigest() if not content_hash and hashes_while_reading(path) else None
+    content_hash = content_hash or ("" if digest else file_sha256(path))
+    # an empty hash: adapters leave hash-derived record_ids null, filled in below once the file is read
     ctx = AdapterContext(source_file=source_file, content_hash=content_hash, outcome_rules=config.outcome_rules)
     configured = config.format_for(source_file)
 
-    batches = iter_line_batches(path, config.ingest.max_line_bytes)
+    batches = iter_line_batches(path, config.ingest.max_line_bytes, digest=digest)
     first = next(batches, None)
     fmt: str | None = configured
     reason = None
@@ -141,14 +181,21 @@ def ingest_file(path: Path, landing_root: Path, config: PlatformConfig, content_
     lines = skipped = 0
     records: list[pl.DataFrame] = []
     quarantine: list[pl.DataFrame] = []
-    for batch in chain([first] if first is not None else [], batches):
-        lines += batch.height
-        parsed = _parse_batch(batch, module, ctx, reason)
+    # three stages in flight: read and PII-scan block n+2, map block n+1, redact block n
+    read = _ahead(chain([first] if first is not None else [], batches), lambda batch: (batch, _pii_lines(batch)))
+    mapped = _ahead(read, lambda item: (item[0].height, _map_batch(item[0], module, ctx, reason), item[1]))
+    for height, unredacted, hinted in mapped:
+        lines += height
+        parsed = _redact_batch(unredacted, hinted)
         records.append(parsed.records)
         quarantine.append(parsed.quarantine)
         skipped += parsed.skipped
 
     record_frame = pl.concat(records) if records else ParsedBatch.empty_records()
+    if digest:
+        read_all = digest.bytes_read == path.stat().st_size  # else a read failed midway: hash the file itself
+        content_hash = digest.sha256.hexdigest() if read_all else file_sha256(path)
+        record_frame = _fill_record_ids(record_frame, content_hash)
     record_frame, repeats = _split_duplicates(record_frame)
     quarantine_frame = pl.concat([*quarantine, repeats]) if quarantine else repeats
     if repeats.height:

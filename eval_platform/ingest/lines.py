@@ -11,6 +11,7 @@ quarantine it). A trailing `\\r` (CRLF files) is dropped.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,15 +30,51 @@ def read_lines(path: Path, max_line_bytes: int) -> pl.DataFrame:
     return pl.concat(batches) if batches else pl.DataFrame(schema=LINE_FRAME_SCHEMA)
 
 
-def iter_line_batches(path: Path, max_line_bytes: int, block_bytes: int = BLOCK_BYTES) -> Iterator[pl.DataFrame]:
-    """Yield consecutive line frames of about `block_bytes` each, numbered across the whole file."""
+def hashes_while_reading(path: Path) -> bool:
+    """Whether `iter_line_batches(..., digest=...)` sees the file's own bytes (plain text, not gzip or Parquet)."""
+    return Path(path).suffix.lower() not in (".gz", ".parquet")
+
+
+def iter_line_batches(path: Path, max_line_bytes: int, block_bytes: int = BLOCK_BYTES,
+                      digest: ReadDigest | None = None) -> Iterator[pl.DataFrame]:
+    """Yield consecutive line frames of about `block_bytes` each, numbered across the whole file.
+
+    `digest` (plain text files only, see `hashes_while_reading`) is updated with every byte read, so a caller
+    gets the file's hash without a second pass.
+    """
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         yield from _parquet_batches(path, max_line_bytes)
         return
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as handle:
-        yield from _text_batches(handle, max_line_bytes, block_bytes)
+    if path.suffix.lower() == ".gz":
+        with gzip.open(path, "rb") as handle:
+            yield from _text_batches(handle, max_line_bytes, block_bytes)
+        return
+    with open(path, "rb") as handle:
+        yield from _text_batches(_Hashing(handle, digest) if digest else handle, max_line_bytes, block_bytes)
+
+
+class ReadDigest:
+    """sha256 of the bytes a reader returned, and how many there were (to tell a whole file from a cut one)."""
+
+    def __init__(self):
+        self.sha256, self.bytes_read = hashlib.sha256(), 0
+
+    def update(self, chunk: bytes) -> None:
+        self.sha256.update(chunk)  # hashlib releases the GIL for large chunks
+        self.bytes_read += len(chunk)
+
+
+class _Hashing:
+    """A binary reader that feeds every chunk it returns to a `ReadDigest`."""
+
+    def __init__(self, handle: BinaryIO, digest: ReadDigest):
+        self.handle, self.digest = handle, digest
+
+    def read(self, size: int) -> bytes:
+        chunk = self.handle.read(size)
+        self.digest.update(chunk)
+        return chunk
 
 
 def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> Iterator[pl.DataFrame]:
@@ -54,8 +91,9 @@ def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> It
                 yield _block_frame(carry + b"\n", next_line, max_line_bytes)
             return
         cut = chunk.rfind(b"\n")
-        if cut >= 0:  # common case: one copy to join the carried partial line with this chunk's whole lines
-            block = carry + chunk[: cut + 1] if carry else chunk[: cut + 1]
+        if cut >= 0:  # common case: one copy joins the carried partial line with this chunk's whole lines
+            whole = memoryview(chunk)[: cut + 1]  # a view: no intermediate copy of the slice
+            block = b"".join((carry, whole)) if carry else (chunk if cut + 1 == len(chunk) else bytes(whole))
             carry = chunk[cut + 1 :]
             frame = _block_frame(block, next_line, max_line_bytes)
             next_line += frame.height

@@ -168,7 +168,7 @@ SELECT
     CAST(ts_utc AS DATE) AS day,
     CASE WHEN problem IS NULL THEN coalesce(
         CASE WHEN is_str({_f("request_id")}) THEN str({_f("request_id")}) END,
-        left(sha256($content_hash || ':' || source_line), 32)) END AS record_id,
+        CASE WHEN $content_hash <> '' THEN left(sha256($content_hash || ':' || source_line), 32) END) END AS record_id,
     CAST(ts_utc AS TIMESTAMP) AS ts,
     str({_f("session_id")}) AS session_id,
     TRY_CAST({_f("turn")}::VARCHAR AS INTEGER) AS turn,
@@ -192,8 +192,21 @@ FROM judged  -- insertion order is preserved: no ORDER BY, no sort of the messag
 """
 
 
+def fallback_record_ids(content_hash: str, source_lines: pl.Series) -> pl.Series:
+    """The stable record_id of lines without `request_id`: sha256(content_hash + ":" + line)[:32]."""
+    with duckdb.connect() as conn:
+        conn.register("lines", source_lines.to_frame("source_line").to_arrow())
+        ids = conn.sql("SELECT left(sha256($h || ':' || source_line), 32) AS record_id FROM lines",
+                       params={"h": content_hash}).pl()
+    return ids.get_column("record_id")
+
+
 def parse(lines: pl.DataFrame, ctx: AdapterContext) -> ParsedBatch:
-    """Map native-format lines to canonical records; every other line is quarantined with its reasons."""
+    """Map native-format lines to canonical records; every other line is quarantined with its reasons.
+
+    A line without `request_id` gets `record_id = fallback_record_ids(content_hash, source_line)`; with an empty
+    `ctx.content_hash` (file not hashed yet) it stays null and the caller fills it in.
+    """
     if "line_error" not in lines.columns:
         lines = lines.with_columns(line_error=pl.lit(None, pl.String))
     conn = duckdb.connect()
