@@ -71,4 +71,4 @@ def test_a_changed_file_replaces_its_rows(platform):
     (rows,), = _count(platform, f"SELECT count(*) FROM log_records WHERE source_file = 'native/{DAY}.jsonl'")
     (quarantined,), = _count(platform, f"SELECT count(*) FROM log_quarantine WHERE source_file = 'native/{DAY}.jsonl'")
     assert rows + quarantined == 10
-    assert len(_count(platform, "SELECT * FROM ingest_files WHERE source_file = 'native/%s.jsonl'" % DAY)) == 1
+    assert len(_count(platform, f"SELECT * FROM ingest_files WHERE source_file = 'native/{DAY}.jsonl'")) == 1

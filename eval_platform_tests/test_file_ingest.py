@@ -9,7 +9,8 @@ import pytest
 
 from eval_platform.config import PlatformConfig
 from eval_platform.ingest.detect import detect_format
-from eval_platform.ingest.file_ingest import file_day, file_sha256, ingest_file
+from eval_platform.ingest.file_ingest import file_sha256, ingest_file
+from eval_platform.ingest.landing import file_day
 from eval_platform.ingest.lines import read_lines
 
 CONFIG = PlatformConfig(partition_start=date(2026, 11, 1))

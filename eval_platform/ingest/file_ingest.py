@@ -10,11 +10,9 @@ three blocks of raw lines, not the whole raw file. A file not hashed by the call
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from itertools import chain
 from pathlib import Path
 
@@ -29,7 +27,6 @@ from eval_platform.ingest.redact import RAW_HINT, redact_frame
 
 RECORD_TEXT_COLUMNS = ("messages", "prompt", "response")
 QUARANTINE_TEXT_COLUMNS = ("raw", "error")
-_DAY_IN_PATH = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
 class AccountingError(RuntimeError):
@@ -50,17 +47,6 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 22):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def file_day(path: Path | str) -> date | None:
-    """The last valid YYYY-MM-DD in the path (file name first, then the nearest directory), if any."""
-    for part in reversed(Path(path).parts):
-        for match in reversed(_DAY_IN_PATH.findall(part)):
-            try:
-                return date(*map(int, match))
-            except ValueError:
-                continue
-    return None
 
 
 def _whole_batch_quarantine(lines: pl.DataFrame, reason: str) -> pl.DataFrame:
