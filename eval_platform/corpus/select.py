@@ -20,7 +20,7 @@ Rules (documented in the README, "Adversarial corpus"):
 The heavy work (eligibility, last ok turn per session, item ids, seed order) is one DuckDB query, run
 in place on the warehouse (`WarehouseWindow`) or on polars frames registered in an in-memory DuckDB;
 only the eligible pool reaches polars, only the rows selection looks at reach Python, and histories and
-message bodies are read for the selected items only.
+message bodies are read for the selected items only (bodies by row address, so only those rows are read).
 """
 
 from __future__ import annotations
@@ -146,47 +146,46 @@ def allocate(places: int, weights: Mapping[str, float], capacity: Mapping[str, i
 # ---------------------------------------------------------------- eligibility
 
 
-# The eligible pool, one row per eligible session, in DuckDB SQL over `_records`, `_sessions` and
-# `_flags` (defined by the caller's CTEs); `$seed` orders items. Item ids match `item_id` / `order_key`.
+# The eligible pool, one row per eligible session, in DuckDB SQL over `_records` (with `_row`, the row's
+# address), `_sessions` and `_flags` (defined by the caller's CTEs); `$seed` orders items. Item ids match
+# `item_id` / `order_key`. Candidates are ranked 2*precedence + specific: a session's own signal replays its
+# ok turns (escalated 1, abandoned 3, session-level expert flag 5); a flagged record outranks the
+# session-level expert flag (4), which is why a record flag makes the session's expert_flagged bool moot.
 _POOL_SQL = """
 WITH {sources},
-recs AS (
-    SELECT record_id, ts, session_id, coalesce(turn, 0) AS turn_n, routing_path, task_type, status, prompt FROM _records
+session_rank AS (
+    SELECT session_id, CASE outcome WHEN 'escalated' THEN 0 WHEN 'abandoned' THEN 1 ELSE 2 END AS rank FROM _sessions
+    WHERE outcome IN ('escalated', 'abandoned') OR coalesce(expert_flagged, false)
+       OR session_id IN (SELECT session_id FROM _flags WHERE record_id IS NULL AND session_id IS NOT NULL)
 ),
-flagged AS (
-    SELECT r.*, 'expert_flagged' AS reason, 0 AS specific FROM recs r
-    WHERE r.record_id IN (SELECT record_id FROM _flags WHERE record_id IS NOT NULL)
+candidates AS (
+    SELECT r._row, r.record_id, r.ts, r.session_id, r.turn, r.routing_path, r.task_type, r.prompt, 2 * s.rank + 1 AS rank
+    FROM _records r JOIN session_rank s ON s.session_id = r.session_id
+    WHERE r.status = 'ok'
+    UNION ALL
+    -- find flagged rows on the id column alone, then read only those rows
+    SELECT _row, record_id, ts, session_id, turn, routing_path, task_type, prompt, 4 AS rank FROM _records
+    WHERE _row IN (SELECT _row FROM _records WHERE record_id IN (SELECT record_id FROM _flags WHERE record_id IS NOT NULL))
 ),
-session_level AS (
-    SELECT s.session_id,
-        CASE WHEN s.outcome = 'escalated' THEN 'escalated'
-             WHEN s.outcome = 'abandoned' THEN 'abandoned'
-             WHEN s.session_id IN (SELECT session_id FROM _flags WHERE record_id IS NULL AND session_id IS NOT NULL)
-                  OR (coalesce(s.expert_flagged, false) AND s.session_id NOT IN (SELECT session_id FROM flagged))
-             THEN 'expert_flagged' END AS reason
-    FROM _sessions s
-),
-last_ok AS (
-    SELECT r.*, l.reason, 1 AS specific FROM recs r JOIN session_level l ON l.session_id = r.session_id
-    WHERE l.reason IS NOT NULL AND r.status = 'ok'
-),
-chosen AS (
-    SELECT * FROM (SELECT * FROM last_ok UNION ALL BY NAME SELECT * FROM flagged)
-    QUALIFY row_number() OVER (
-        PARTITION BY session_id
-        ORDER BY CASE reason WHEN 'escalated' THEN 0 WHEN 'abandoned' THEN 1 ELSE 2 END, specific,
-                 turn_n DESC, ts DESC, record_id DESC) = 1
+chosen AS (  -- per session: best rank, then highest turn, latest ts, highest record_id
+    SELECT unnest(arg_max(c, (-c.rank, c.turn_n, c.ts, c.record_id)))
+    FROM (SELECT *, coalesce(turn, 0) AS turn_n FROM candidates) c GROUP BY c.session_id
 ),
 items AS (
-    SELECT session_id, record_id, routing_path, task_type, reason, prompt, turn_n, ts,
+    SELECT session_id, record_id, routing_path, task_type,
+        ['escalated', 'abandoned', 'expert_flagged'][rank // 2 + 1] AS reason, prompt, turn_n, ts, _row,
         substr(sha256(concat('item', chr(31), routing_path, chr(31), record_id)), 1, 32) AS corpus_item_id
     FROM chosen
 )
 SELECT *, sha256(concat($seed, ':', corpus_item_id)) AS _order FROM items
 """
-_FRAME_SOURCES = "_records AS (SELECT * FROM _records_in), _sessions AS (SELECT * FROM _sessions_in), _flags AS (SELECT * FROM _flags_in)"
+_FRAME_SOURCES = (
+    "_records AS NOT MATERIALIZED (SELECT * FROM _records_in), "
+    "_sessions AS (SELECT * FROM _sessions_in), _flags AS (SELECT * FROM _flags_in)"
+)
+# `_row` is DuckDB's rowid: filters on it read just those rows, so message bodies are read for chosen items only
 _WAREHOUSE_SOURCES = (
-    "_records AS (SELECT * FROM log_records WHERE day BETWEEN $start AND $end), "
+    "_records AS NOT MATERIALIZED (SELECT rowid AS _row, * FROM log_records WHERE day BETWEEN $start AND $end), "
     "_sessions AS (SELECT session_id, outcome, expert_flagged FROM sessions), _flags AS (SELECT * FROM _flags_in)"
 )
 
@@ -194,15 +193,19 @@ _WAREHOUSE_SOURCES = (
 # For the chosen items only: the records up to the replayed turn, and the replayed record's body.
 _DETAIL_SQL = """
 WITH {sources},
+mine AS (
+    SELECT record_id, session_id, coalesce(turn, 0) AS turn_n, ts FROM _records
+    WHERE session_id IN (SELECT session_id FROM _chosen_in)
+),
 hist AS (
-    SELECT c.record_id AS replayed,
-        list(r.record_id ORDER BY coalesce(r.turn, 0), r.ts, r.record_id) AS source_record_ids
-    FROM _chosen_in c JOIN _records r ON r.session_id = c.session_id
-     AND (coalesce(r.turn, 0) < c.turn_n OR (coalesce(r.turn, 0) = c.turn_n AND r.ts <= c.ts))
-    GROUP BY c.record_id
+    SELECT c._row, list(r.record_id ORDER BY r.turn_n, r.ts, r.record_id) AS source_record_ids
+    FROM _chosen_in c JOIN mine r ON r.session_id = c.session_id
+     AND (r.turn_n < c.turn_n OR (r.turn_n = c.turn_n AND r.ts <= c.ts))
+    GROUP BY c._row
 )
 SELECT r.record_id, CAST(r.messages AS VARCHAR) AS messages, r.retrieved_sources, h.source_record_ids
-FROM _records r JOIN hist h ON h.replayed = r.record_id
+FROM _records r JOIN hist h ON h._row = r._row
+WHERE r._row IN (SELECT _row FROM _chosen_in)
 """
 
 
@@ -237,7 +240,8 @@ def _duck(records: Frame | WarehouseWindow, sessions: Frame | None, expert_flags
             conn.unregister("_flags_in")
         return
     with duckdb.connect() as conn:
-        conn.register("_records_in", records.lazy().select(list(dict.fromkeys(RECORD_COLUMNS + ITEM_RECORD_COLUMNS))).collect())
+        columns = list(dict.fromkeys(RECORD_COLUMNS + ITEM_RECORD_COLUMNS))
+        conn.register("_records_in", records.lazy().select(columns).with_row_index("_row").collect())
         conn.register("_sessions_in", sessions.lazy().select("session_id", "outcome", "expert_flagged").collect())
         conn.register("_flags_in", flags)
         yield conn, _FRAME_SOURCES, {}
@@ -249,48 +253,56 @@ def eligible_pool(conn: duckdb.DuckDBPyConnection, sources: str, params: dict, s
 
 
 def _details(conn: duckdb.DuckDBPyConnection, sources: str, params: dict, chosen: pl.DataFrame) -> pl.DataFrame:
-    conn.register("_chosen_in", chosen.select("session_id", "record_id", "turn_n", "ts"))
+    conn.register("_chosen_in", chosen.select("session_id", "record_id", "turn_n", "ts", "_row"))
     try:
-        return conn.sql(_DETAIL_SQL.format(sources=sources), params=params).pl()
+        details = conn.sql(_DETAIL_SQL.format(sources=sources), params=params).pl()
     finally:
         conn.unregister("_chosen_in")
+    # rows are fetched by address: a write between the two queries would move them
+    if missing := set(chosen["record_id"].to_list()) - set(details["record_id"].to_list()):
+        raise RuntimeError(f"log_records changed while the corpus was selected (e.g. record {min(missing)!r}); rerun the build")
+    return details
 
 
 # ---------------------------------------------------------------- selection
 
 
-def _rows(frame: pl.DataFrame) -> Iterator[dict]:
-    """Rows of a frame as dicts, converted a few at a time (most of a stratum is never looked at)."""
-    for chunk in frame.iter_slices(64):
-        yield from chunk.iter_rows(named=True)
+def _stream(frame: pl.DataFrame, *columns: str) -> Iterator[tuple]:
+    """Tuples of a frame's `columns`, converted a few rows at a time (most rows are never looked at)."""
+    series = [frame[c] for c in columns]
+    for offset in range(0, frame.height, 64):
+        yield from zip(*(s.slice(offset, 64).to_list() for s in series), strict=True)
 
 
-def _select_path(path_pool: pl.DataFrame, slice_size: int, threshold: float) -> tuple[list[dict], int]:
-    """Choose one path's items from its deduplicated pool, sorted kept-first then in seed order."""
+def _select_path(
+    sticky: pl.DataFrame, fresh: dict[str, pl.DataFrame], sizes: dict[str, int], slice_size: int, threshold: float
+) -> tuple[list[int], int]:
+    """Choose one path's items from its deduplicated pool: `sticky` (kept items, in seed order) first, then
+    `fresh` (the others by stratum, in seed order) stratified by the pool's stratum `sizes`; returns their `_i`."""
     admitted = ParaphraseFilter(threshold)
     paraphrases = 0
-    kept: list[dict] = []
-    for row in _rows(path_pool.filter(pl.col("_kept"))):
+    kept: list[int] = []
+    kept_by: Counter[str] = Counter()
+    for i, norm, stratum in _stream(sticky, "_i", "_norm", "_stratum"):
         if len(kept) == slice_size:
             break
-        if admitted.admit(row["_norm"]):
-            kept.append(row)
+        if admitted.admit(norm):
+            kept.append(i)
+            kept_by[stratum] += 1
         else:
             paraphrases += 1
-    target = allocate(slice_size, dict(path_pool.group_by("_stratum").len().iter_rows()))
-    kept_by = Counter(row["_stratum"] for row in kept)
+    target = allocate(slice_size, sizes)
     wanted = {s: max(0, n - kept_by[s]) for s, n in target.items()}
-    by_stratum = path_pool.filter(~pl.col("_kept")).partition_by("_stratum", as_dict=True, maintain_order=True)
-    streams = {key[0]: _rows(frame) for key, frame in by_stratum.items()}
-    unseen = {key[0]: frame.height for key, frame in by_stratum.items()}
-    added: list[dict] = []
+    streams = {stratum: _stream(frame, "_i", "_norm") for stratum, frame in fresh.items()}
+    unseen = {stratum: frame.height for stratum, frame in fresh.items()}
+    added: list[int] = []
     while (free := slice_size - len(kept) - len(added)) > 0 and any(unseen.values()):
         for stratum, places in sorted(allocate(free, wanted, unseen).items()):
             while places > 0 and unseen[stratum]:
-                row = next(streams[stratum])
+                i, norm = next(streams[stratum])
                 unseen[stratum] -= 1
-                if admitted.admit(row["_norm"]):
-                    added.append(row)
+                if admitted.admit(norm):
+                    added.append(i)
                     wanted[stratum] = max(0, wanted.get(stratum, 0) - 1)
                     places -= 1
                 else:
@@ -410,6 +422,7 @@ def _choose(
     """Dedupe each sliced path's pool and select its items (kept first, then stratified in seed order)."""
     eligible_by_path = dict(pool.group_by("routing_path").len().iter_rows())
     sticky_ids = sorted(cid for path, cids in prev_ids.items() if path not in stale for cid in cids)
+    # kept items first, then seed order; paths need no grouping here (partition_by below keeps this order)
     pool = (
         pool.filter(pl.col("routing_path").is_in(sorted(sliced)))
         .with_columns(
@@ -417,21 +430,35 @@ def _choose(
             _stratum=pl.format("{}/{}", "reason", pl.col("task_type").fill_null("-")),
             _kept=pl.col("corpus_item_id").is_in(sticky_ids),
         )
-        .sort(["routing_path", "_kept", "_order"], descending=[False, True, False])
+        .sort(["_kept", "_order"], descending=[True, False])
     )
     # near-duplicates count once: the first in (kept, seed) order stands for the others
     dedup_key = pl.when(pl.col("_norm") == "").then(pl.col("record_id")).otherwise(pl.col("_norm"))
-    deduped = pool.with_columns(_dedup=dedup_key).unique(["routing_path", "_dedup"], keep="first", maintain_order=True)
+    deduped = pool.filter(pl.struct("routing_path", dedup_key.alias("_dedup")).is_first_distinct()).with_row_index("_i")
     pool_sizes = dict(pool.group_by("routing_path").len().iter_rows())
 
-    rows: list[dict] = []
-    stats: dict[str, dict] = {}
-    for (path,), path_pool in sorted(deduped.partition_by("routing_path", as_dict=True, maintain_order=True).items()):
-        picked, paraphrases = _select_path(path_pool, cfg.slice_size, cfg.paraphrase_similarity)
-        rows.extend(picked)
-        stats[path] = {"duplicates": pool_sizes[path] - path_pool.height, "paraphrases": paraphrases}
+    # split once for all paths, keeping only the columns selection reads
+    slim = deduped.select("_i", "routing_path", "_stratum", "_kept", "_norm")
+    sizes: dict[str, dict[str, int]] = {}
+    for path, stratum, n in slim.group_by("routing_path", "_stratum").len().iter_rows():
+        sizes.setdefault(path, {})[stratum] = n
+    sticky = slim.filter(pl.col("_kept")).partition_by("routing_path", as_dict=True, maintain_order=True)
+    fresh: dict[str, dict[str, pl.DataFrame]] = {}
+    others = slim.filter(~pl.col("_kept")).partition_by("routing_path", "_stratum", as_dict=True, maintain_order=True)
+    for (path, stratum), frame in others.items():
+        fresh.setdefault(path, {})[stratum] = frame
 
-    chosen = pl.DataFrame(rows, schema=pool.schema) if rows else pool.clear()
+    picked: list[int] = []
+    stats: dict[str, dict] = {}
+    for path in sorted(sizes):
+        path_sticky = sticky.get((path,), slim.clear())
+        rows, paraphrases = _select_path(
+            path_sticky, fresh.get(path, {}), sizes[path], cfg.slice_size, cfg.paraphrase_similarity
+        )
+        picked.extend(rows)
+        stats[path] = {"duplicates": pool_sizes[path] - sum(sizes[path].values()), "paraphrases": paraphrases}
+
+    chosen = deduped[picked].drop("_i") if picked else pool.clear()
     return chosen, stats, eligible_by_path
 
 
