@@ -13,38 +13,18 @@ import pytest
 from eval_platform.config import OutcomeRules
 from eval_platform.ingest.formats import litellm_proxy
 from eval_platform.ingest.formats.base import AdapterContext, ParsedBatch
+from eval_platform_tests.adapter_helpers import assert_accounting, lines_frame
 
 FIXTURE = Path(__file__).parent / "fixtures" / "litellm_proxy_sample.jsonl"
 CTX = AdapterContext(source_file="proxy/2026-11-20/litellm.jsonl", content_hash="0" * 64)
 
 
-def _lines(raws: list[str | None], errors: dict[int, str] | None = None) -> pl.DataFrame:
-    errors = errors or {}
-    return pl.DataFrame(
-        {
-            "source_line": range(1, len(raws) + 1),
-            "raw": raws,
-            "line_error": [errors.get(i) for i in range(1, len(raws) + 1)],
-        },
-        schema={"source_line": pl.Int64, "raw": pl.String, "line_error": pl.String},
-    )
-
-
 def _parse(
     raws: list[str | None], ctx: AdapterContext = CTX, errors: dict[int, str] | None = None
 ) -> ParsedBatch:
-    batch = litellm_proxy.parse(_lines(raws, errors), ctx)
-    _assert_accounting(batch, len(raws))
+    batch = litellm_proxy.parse(lines_frame(raws, errors), ctx)
+    assert_accounting(batch, len(raws))
     return batch
-
-
-def _assert_accounting(batch: ParsedBatch, n_lines: int) -> None:
-    """lines that produced records + quarantined + skipped = input lines, and no line counted twice."""
-    record_lines = set(batch.records["source_line"].to_list())
-    quarantined = set(batch.quarantine["source_line"].to_list())
-    assert not record_lines & quarantined
-    assert len(quarantined) == batch.quarantine.height
-    assert len(record_lines) + len(quarantined) + batch.skipped == n_lines
 
 
 def _payloads() -> list[dict]:

@@ -7,42 +7,21 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from eval_platform.ingest.formats import otel
 from eval_platform.ingest.formats.base import AdapterContext, ParsedBatch
+from eval_platform_tests.adapter_helpers import assert_accounting, lines_frame
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CTX = AdapterContext(source_file="otel/2026-11-20/spans.jsonl", content_hash="0" * 64)
 T0 = 1795176000 * 10**9  # 2026-11-20T12:00:00Z
 
 
-def _lines(raws: list[str | None], errors: dict[int, str] | None = None) -> pl.DataFrame:
-    errors = errors or {}
-    return pl.DataFrame(
-        {
-            "source_line": range(1, len(raws) + 1),
-            "raw": raws,
-            "line_error": [errors.get(i) for i in range(1, len(raws) + 1)],
-        },
-        schema={"source_line": pl.Int64, "raw": pl.String, "line_error": pl.String},
-    )
-
-
 def _parse(raws: list[str | None], errors: dict[int, str] | None = None) -> ParsedBatch:
-    batch = otel.parse(_lines(raws, errors), CTX)
-    _assert_accounting(batch, len(raws))
+    batch = otel.parse(lines_frame(raws, errors), CTX)
+    assert_accounting(batch, len(raws))
     return batch
-
-
-def _assert_accounting(batch: ParsedBatch, n_lines: int) -> None:
-    """lines that produced records + quarantined + skipped = input lines, and no line counted twice."""
-    record_lines = set(batch.records["source_line"].to_list())
-    quarantined = set(batch.quarantine["source_line"].to_list())
-    assert not record_lines & quarantined
-    assert len(quarantined) == batch.quarantine.height
-    assert len(record_lines) + len(quarantined) + batch.skipped == n_lines
 
 
 def _fixture(name: str) -> list[str]:
