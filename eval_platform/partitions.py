@@ -1,10 +1,14 @@
-"""The one daily partitions definition every asset uses (its start date comes from the config)."""
+"""The partitions every asset uses, and the mappings from a window asset to the days it reads.
+
+Both come from the config, so lineage in the UI matches what the SQL reads: partition D of a window
+asset reads days D - (window_days - 1) .. D, and path_drift also reads its lagged baseline.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from eval_platform.config import load_config
+from eval_platform.config import PlatformConfig, load_config
 
 
 def daily_partitions(start: str | None = None) -> dg.DailyPartitionsDefinition:
@@ -12,4 +16,16 @@ def daily_partitions(start: str | None = None) -> dg.DailyPartitionsDefinition:
     return dg.DailyPartitionsDefinition(start_date=start or load_config().partition_start.isoformat())
 
 
+def window_mapping(config: PlatformConfig) -> dg.TimeWindowPartitionMapping:
+    """Day D of a window asset depends on the `traffic.window_days` days ending on D."""
+    return dg.TimeWindowPartitionMapping(start_offset=-(config.traffic.window_days - 1))
+
+
+def drift_mapping(config: PlatformConfig) -> dg.TimeWindowPartitionMapping:
+    """Day D of path_drift depends on D and its baseline window (lagged, `drift.baseline_*`)."""
+    return dg.TimeWindowPartitionMapping(start_offset=-(config.drift.baseline_lag_days + config.drift.baseline_days - 1))
+
+
 daily = daily_partitions()
+WINDOW = window_mapping(load_config())
+DRIFT_WINDOW = drift_mapping(load_config())

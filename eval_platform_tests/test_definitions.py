@@ -53,3 +53,14 @@ def test_nightly_schedule_targets_last_complete_day_and_sensor_exists():
     requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == ["2026-11-29"]
     assert defs.resolve_sensor_def("landing_sensor") is not None
+
+
+def test_window_dependencies_follow_the_config():
+    from eval_platform.config import load_config
+    from eval_platform.partitions import drift_mapping, window_mapping
+
+    cfg = load_config()
+    assert window_mapping(cfg).start_offset == -(cfg.traffic.window_days - 1)
+    short = cfg.model_copy(update={"traffic": cfg.traffic.model_copy(update={"window_days": 3})})
+    assert window_mapping(short).start_offset == -2
+    assert drift_mapping(cfg).start_offset == -(cfg.drift.baseline_lag_days + cfg.drift.baseline_days - 1)

@@ -10,7 +10,7 @@ import polars as pl
 from eval_platform.corpus.select import WarehouseWindow, build_corpus
 from eval_platform.ingest.redact import redact_expr
 from eval_platform.labels import read_expert_flags, read_golden, read_overrides
-from eval_platform.partitions import daily
+from eval_platform.partitions import WINDOW, daily
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
 from eval_platform.sessions.build import window_bounds
@@ -19,7 +19,6 @@ from eval_platform.warehouse import replace_rows, transaction
 MIN_ITEMS_CHECK = "slices_have_min_items"
 NO_PII_CHECK = "no_pii_in_corpus"
 SOURCES_EXIST_CHECK = "source_records_exist"
-WINDOW = dg.TimeWindowPartitionMapping(start_offset=-6)
 
 _PREVIOUS_SQL = """
 SELECT c.* FROM corpus_items c WHERE c.corpus_version = (

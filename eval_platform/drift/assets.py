@@ -12,7 +12,7 @@ from eval_platform.drift.mix import decompose, js_divergence
 from eval_platform.drift.policy import assign_models, estimate, load_policy
 from eval_platform.evals.assets import corpus_version_for
 from eval_platform.gaps.stats import wilson_interval
-from eval_platform.partitions import daily
+from eval_platform.partitions import DRIFT_WINDOW, WINDOW, daily
 from eval_platform.publish.charts import drift_chart_spec
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
@@ -20,7 +20,6 @@ from eval_platform.sessions.build import window_bounds
 from eval_platform.warehouse import replace_rows, transaction
 
 DRIFT_CHECK = "mix_drift_below_threshold"
-WINDOW = dg.TimeWindowPartitionMapping(start_offset=-6)
 
 _MIX_SQL = "SELECT routing_path, coalesce(task_type, '(none)') AS task_type, count(*) AS n FROM log_records WHERE day BETWEEN ? AND ? GROUP BY ALL"
 _CELLS_SQL = """
@@ -72,8 +71,7 @@ def drift_rows(day: date, mix_now: pl.DataFrame, mix_base: pl.DataFrame, cells_n
 
 
 @dg.asset(
-    deps=[dg.AssetDep("online_scores", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-13)),
-          dg.AssetDep("log_records", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-13))],
+    deps=[dg.AssetDep("online_scores", partition_mapping=DRIFT_WINDOW), dg.AssetDep("log_records", partition_mapping=DRIFT_WINDOW)],
     partitions_def=daily,
     group_name="drift",
     kinds={"duckdb", "polars"},

@@ -11,8 +11,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from eval_platform.corpus.assets import WINDOW
-from eval_platform.partitions import daily
+from eval_platform.partitions import WINDOW, daily
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
 from eval_platform.sessions.build import window_bounds

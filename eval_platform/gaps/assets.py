@@ -8,7 +8,7 @@ import polars as pl
 
 from eval_platform.evals.assets import corpus_version_for
 from eval_platform.gaps import tables
-from eval_platform.partitions import daily
+from eval_platform.partitions import WINDOW, daily
 from eval_platform.publish.charts import gap_chart_spec
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
@@ -16,7 +16,6 @@ from eval_platform.sessions.build import window_bounds
 from eval_platform.warehouse import replace_rows
 
 GAPS_CHECK = "no_flagged_gap"
-WINDOW = dg.TimeWindowPartitionMapping(start_offset=-6)
 
 _OFFLINE_SQL = """
 SELECT s.routing_path, s.scorer, s.passed, s.model

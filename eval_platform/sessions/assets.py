@@ -7,14 +7,13 @@ import dagster as dg
 import polars as pl
 
 from eval_platform.labels import read_expert_flags
-from eval_platform.partitions import daily
+from eval_platform.partitions import WINDOW, daily
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
 from eval_platform.sessions.build import compute_traffic, rebuild_sessions
 from eval_platform.warehouse import replace_rows
 
 SHARES_CHECK = "shares_sum_to_one"
-WINDOW = dg.TimeWindowPartitionMapping(start_offset=-6)
 
 
 @dg.asset(
