@@ -146,3 +146,19 @@ def resolve_outcome(found: list[tuple[str, object]], tags: list[str], rules: Out
     if set(tags) & set(rules.abandoned_tags):
         return "abandoned"
     return None
+
+
+def message_list(value: object, field: str, content_text: Callable[[dict, str], str | None]) -> list[dict]:
+    """A non-empty list of {role, content} from a log's messages; `content_text(message, field)` turns one
+    message's content (string, parts, ...) into text. Errors name the exact message and field."""
+    if not isinstance(value, list):
+        raise FieldError(field, f"expected a list of messages, got {type(value).__name__}")
+    out = []
+    for i, message in enumerate(value):
+        if not isinstance(message, dict):
+            raise FieldError(f"{field}[{i}]", f"expected an object, got {type(message).__name__}")
+        role = message.get("role")
+        if not isinstance(role, str) or not role:
+            raise FieldError(f"{field}[{i}].role", f"expected a non-empty string, got {role!r}")
+        out.append({"role": role, "content": content_text(message, f"{field}[{i}]") or ""})
+    return out

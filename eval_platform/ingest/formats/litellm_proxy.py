@@ -46,6 +46,7 @@ from eval_platform.ingest.formats.base import (
     FieldError,
     ParsedBatch,
     apply_line_mapper,
+    message_list,
     resolve_outcome,
 )
 
@@ -174,21 +175,9 @@ def _messages(value: object) -> list[dict]:
         return [{"role": "user", "content": value}]
     if isinstance(value, dict):
         value = value.get("messages", [value] if "role" in value else None)
-    if not isinstance(value, list):
-        raise FieldError("messages", f"expected a list of messages, got {type(value).__name__}")
-    if not value:
+    if isinstance(value, list) and not value:
         raise FieldError("messages", "empty list")
-    out = []
-    for i, message in enumerate(value):
-        if not isinstance(message, dict):
-            raise FieldError(f"messages[{i}]", f"expected an object, got {type(message).__name__}")
-        role = message.get("role")
-        if not isinstance(role, str) or not role:
-            raise FieldError(f"messages[{i}].role", f"expected a non-empty string, got {role!r}")
-        out.append(
-            {"role": role, "content": _content_text(message.get("content"), f"messages[{i}].content") or ""}
-        )
-    return out
+    return message_list(value, "messages", lambda message, field: _content_text(message.get("content"), f"{field}.content"))
 
 
 def _content_text(content: object, field: str) -> str | None:

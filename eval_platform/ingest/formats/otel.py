@@ -42,6 +42,7 @@ from eval_platform.ingest.formats.base import (
     ParsedBatch,
     SkipRecord,
     apply_line_mapper,
+    message_list,
     resolve_outcome,
 )
 
@@ -329,18 +330,10 @@ def _output_text(attrs: dict, events: list[tuple[str, dict]]) -> str | None:
 
 
 def _message_list(value: object, field: str) -> list[dict]:
-    if not isinstance(value, list):
-        raise FieldError(field, f"expected a list of messages, got {type(value).__name__}")
-    out = []
-    for i, message in enumerate(value):
-        if not isinstance(message, dict):
-            raise FieldError(f"{field}[{i}]", f"expected an object, got {type(message).__name__}")
-        role = message.get("role")
-        if not isinstance(role, str) or not role:
-            raise FieldError(f"{field}[{i}].role", f"expected a non-empty string, got {role!r}")
-        content = message["parts"] if "parts" in message else message.get("content")
-        out.append({"role": role, "content": _parts_text(content, f"{field}[{i}]")})
-    return out
+    return message_list(
+        value, field,
+        lambda message, at: _parts_text(message["parts"] if "parts" in message else message.get("content"), at),
+    )
 
 
 def _parts_text(parts: object, field: str) -> str:
