@@ -10,6 +10,10 @@ from eval_platform.config import DataDir
 from eval_platform.warehouse import connect
 
 _SUMMARY_SQL = """
+WITH last_eval AS (
+    SELECT * FROM eval_responses
+    WHERE eval_run_id = (SELECT eval_run_id FROM eval_responses ORDER BY created_at DESC LIMIT 1)
+)
 SELECT
   (SELECT count(*) FROM log_records) AS records,
   (SELECT count(*) FROM log_quarantine) AS quarantined,
@@ -17,9 +21,9 @@ SELECT
   (SELECT count(*) FROM ingest_files) AS files,
   (SELECT count(*) FROM sessions) AS sessions,
   (SELECT count(*) FROM corpus_latest) AS corpus_items,
-  (SELECT count(*) FROM eval_responses WHERE eval_run_id = (SELECT eval_run_id FROM eval_responses ORDER BY created_at DESC LIMIT 1)) AS calls,
-  (SELECT count(*) FILTER (WHERE status = 'error') FROM eval_responses WHERE eval_run_id = (SELECT eval_run_id FROM eval_responses ORDER BY created_at DESC LIMIT 1)) AS call_errors,
-  (SELECT coalesce(sum(cost_usd) FILTER (WHERE NOT cached), 0) FROM eval_responses WHERE eval_run_id = (SELECT eval_run_id FROM eval_responses ORDER BY created_at DESC LIMIT 1)) AS spend_usd,
+  (SELECT count(*) FROM last_eval) AS calls,
+  (SELECT count(*) FILTER (WHERE status = 'error') FROM last_eval) AS call_errors,
+  (SELECT coalesce(sum(cost_usd) FILTER (WHERE NOT cached), 0) FROM last_eval) AS spend_usd,
   (SELECT count(*) FROM path_gaps WHERE flagged AND window_end = ?) AS flagged_gaps
 """
 
