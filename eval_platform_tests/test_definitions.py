@@ -52,7 +52,7 @@ def test_nightly_schedule_targets_last_complete_day_and_sensor_exists():
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 30, 2, 30))
     requests = schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == ["2026-11-29"]
-    assert defs.resolve_sensor_def("landing_sensor") is not None
+    assert defs.resolve_sensor_def("landing_sensor").job_name == "ingest_job"
 
 
 def test_window_dependencies_follow_the_config():
