@@ -25,8 +25,11 @@ def _parse_days(spec: str | None, present: list[date]) -> list[date]:
     if not spec:
         return present
     lo, _, hi = spec.partition("..")
-    lo_d = date.fromisoformat(lo) if lo else min(present, default=date.min)
-    hi_d = date.fromisoformat(hi) if hi else max(present, default=date.max)
+    try:
+        lo_d = date.fromisoformat(lo) if lo else min(present, default=date.min)
+        hi_d = date.fromisoformat(hi) if hi else max(present, default=date.max)
+    except ValueError:
+        raise SystemExit(f"--days: expected FROM..TO as ISO dates (either side optional), got {spec!r}") from None
     return [d for d in present if lo_d <= d <= hi_d]
 
 
@@ -164,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("gaps", "lineage", "publish"):
+        from eval_platform.config import DataDir
+
+        warehouse = DataDir.from_env().warehouse
+        if not warehouse.exists():
+            print(f"no warehouse at {warehouse}: run `eval-platform run` first (EVAL_PLATFORM_DATA_DIR)", file=sys.stderr)
+            return 1
     return args.func(args)
 
 

@@ -21,3 +21,14 @@ def test_pii_leak_in_corpus_blocks_evals_and_fails_the_run(tmp_path, monkeypatch
         assert conn.execute("SELECT count(*) FROM corpus_items").fetchall()[0][0] > 0
         assert conn.execute("SELECT count(*) FROM eval_responses").fetchall()[0][0] == 0
         assert conn.execute("SELECT count(*) FROM path_gaps").fetchall()[0][0] == 0
+
+
+def test_cli_errors_name_the_problem(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    monkeypatch.setenv("EVAL_PLATFORM_DATA_DIR", str(tmp_path / "empty"))
+    assert cli.main(["gaps"]) == 1
+    assert "no warehouse at" in capsys.readouterr().err
+    write_sample(tmp_path / "empty", days=1, sessions_per_day=5)
+    with pytest.raises(SystemExit, match=r"--days: expected FROM\.\.TO as ISO dates.*'2026-11-xx\.\.'"):
+        cli.main(["run", "--days", "2026-11-xx.."])
