@@ -3,6 +3,7 @@
 import gzip
 import json
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -189,3 +190,39 @@ def test_many_small_blocks_give_the_same_result_and_hash(tmp_path, monkeypatch):
     assert blocks.records.equals(whole.records) and blocks.quarantine.equals(whole.quarantine)
     assert blocks.quarantine.get_column("source_line").to_list() == [8, 21]
     assert "[EMAIL]" in blocks.records.item(0, "prompt")
+
+
+_EMAIL_ANYWHERE = r"[\w.+-]+@[\w-]+\.[\w.]+"
+
+
+def _columns_with_email(frame: pl.DataFrame) -> list[str]:
+    texts = frame.select(pl.col(c).cast(pl.List(pl.String)).list.join(" ") if isinstance(t, pl.List) else pl.col(c).cast(pl.String)
+                         for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.String)))
+    return [c for c in texts.columns if texts.get_column(c).str.contains(_EMAIL_ANYWHERE).any()]
+
+
+def test_no_email_survives_in_any_record_column(tmp_path):
+    """Not only the conversation: error texts, tags, task types, sources and session ids are redacted too."""
+    line = native(1, session_id="jane.doe@example.com", status="error", error="quota exceeded for bob@corp.io",
+                  task_type="support for ann@x.io", route_reason="vip ann@x.io", tags=["user:ann@x.io", "vip"],
+                  retrieved_sources=["mailto:help@acme.example", "https://docs.acme.example/a"])
+    other = native(2, session_id="other@example.com")
+    path = write_jsonl(tmp_path / "n.jsonl", [json.dumps(line), json.dumps(other)])
+    records = ingest_file(path, tmp_path, CONFIG).records
+    assert records.height == 2 and _columns_with_email(records) == []
+    row = records.row(0, named=True)
+    assert row["tags"] == ["user:[EMAIL]", "vip"] and row["error"] == "quota exceeded for [EMAIL]"
+    assert row["retrieved_sources"] == ["mailto:[EMAIL]", "https://docs.acme.example/a"]
+    sessions = records.get_column("session_id").to_list()
+    assert all(s.startswith("[EMAIL]#") for s in sessions) and sessions[0] != sessions[1]  # not merged
+
+
+def test_no_email_survives_in_litellm_failures(tmp_path):
+    payload = json.loads((Path(__file__).parent / "fixtures" / "litellm_proxy_sample.jsonl").read_text().splitlines()[0])
+    payload.update(status="failure", error_str="AuthenticationError: key of jane@corp.io revoked",
+                   request_tags=["team:ann@x.io"])
+    path = write_jsonl(tmp_path / "l.jsonl", [json.dumps(payload)])
+    result = ingest_file(path, tmp_path, CONFIG)
+    assert result.stats["records"] == 1, result.quarantine.get_column("error").to_list()
+    assert _columns_with_email(result.records) == []
+    assert result.records.row(0, named=True)["error"] == "AuthenticationError: key of [EMAIL] revoked"

@@ -66,6 +66,11 @@ def test_good_line_maps_every_canonical_column():
     assert row["latency_ms"] == 812.5 and row["user_outcome"] == "resolved"
 
 
+def test_failed_call_keeps_its_error_text():
+    row = parse(frame(variant(status="error", error="RateLimitError: 429", response=None)), CTX).records.row(0, named=True)
+    assert (row["status"], row["error"]) == ("error", "RateLimitError: 429")
+
+
 def test_optional_fields_may_be_absent_or_null():
     raw = variant(request_id=_DROP, route_reason=_DROP, task_type=None, response=None, latency_ms=_DROP,
                   cost_usd=None, usage=_DROP, user_outcome=_DROP, tags=None, retrieved_sources=_DROP, error=_DROP)

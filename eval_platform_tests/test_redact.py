@@ -86,3 +86,24 @@ def test_many_rows_mixed():
 def test_luhn():
     assert luhn_ok("4111111111111111") and luhn_ok("378282246310005")
     assert not luhn_ok("4111111111111112")
+
+
+def test_list_columns_are_redacted_element_by_element():
+    df = pl.DataFrame({"tags": [["user:jane@x.io", "vip"], [], None, ["plain"], ["ip 10.0.0.7", None]]},
+                      schema={"tags": pl.List(pl.String)})
+    out = redact_frame(df, ["tags"])
+    assert out.get_column("tags").to_list() == [["user:[EMAIL]", "vip"], [], None, ["plain"], ["ip [IP]", None]]
+
+
+def test_list_columns_respect_candidates():
+    df = pl.DataFrame({"tags": [["a@b.io"], ["c@d.io"]]})
+    out = redact_frame(df, ["tags"], candidates=pl.Series([False, True]))
+    assert out.get_column("tags").to_list() == [["a@b.io"], ["[EMAIL]"]]
+
+
+def test_id_columns_are_pseudonymised_not_merged():
+    df = pl.DataFrame({"session_id": ["jane@x.io", "bob@y.io", "jane@x.io", "s_0001", None]})
+    ids = redact_frame(df, [], id_columns=["session_id"]).get_column("session_id").to_list()
+    assert all(i is None or "@" not in i for i in ids)
+    assert ids[0].startswith("[EMAIL]#") and ids[0] == ids[2] and ids[0] != ids[1]
+    assert ids[3:] == ["s_0001", None]

@@ -25,7 +25,10 @@ from eval_platform.ingest.formats.native import fallback_record_ids
 from eval_platform.ingest.lines import ReadDigest, hashes_while_reading, iter_line_batches
 from eval_platform.ingest.redact import RAW_HINT, redact_frame
 
-RECORD_TEXT_COLUMNS = ("messages", "prompt", "response")
+# every free-text column of a record (an error message or a tag can carry an e-mail as well as a prompt can)
+RECORD_TEXT_COLUMNS = ("messages", "prompt", "response", "error", "route_reason", "task_type", "tags",
+                       "retrieved_sources")
+RECORD_ID_COLUMNS = ("session_id",)  # pseudonymised: redacted, but distinct ids stay distinct
 QUARANTINE_TEXT_COLUMNS = ("raw", "error")
 
 
@@ -84,7 +87,7 @@ def _map_batch(lines: pl.DataFrame, module, ctx: AdapterContext, reason: str | N
 def _redact_batch(parsed: ParsedBatch, hinted: pl.Series) -> ParsedBatch:
     """Redact a mapped batch; `hinted` is `_pii_lines` of its lines (a record's text comes from its line)."""
     candidates = parsed.records.get_column("source_line").is_in(hinted.implode())
-    return ParsedBatch(redact_frame(parsed.records, RECORD_TEXT_COLUMNS, candidates),
+    return ParsedBatch(redact_frame(parsed.records, RECORD_TEXT_COLUMNS, candidates, RECORD_ID_COLUMNS),
                        redact_frame(parsed.quarantine, QUARANTINE_TEXT_COLUMNS), parsed.skipped)
 
 

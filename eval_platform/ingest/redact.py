@@ -18,6 +18,7 @@ Decisions (README "PII redaction"):
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import polars as pl
@@ -119,15 +120,51 @@ def redact_expr(col: str | pl.Expr) -> pl.Expr:
     return expr.map_batches(_redact_series, return_dtype=pl.String)
 
 
-def redact_frame(df: pl.DataFrame, columns: list[str] | tuple[str, ...], candidates: pl.Series | None = None) -> pl.DataFrame:
-    """Redact the given string columns of `df` (absent columns are ignored).
+def _redact_lists(values: pl.Series, candidates: pl.Series | None) -> pl.Series:
+    """Redact every string of a List(String) column (only the candidate rows, when given)."""
+    frame = values.to_frame("v").with_row_index("_row")
+    subset = frame if candidates is None else frame.filter(candidates)
+    if subset.height == 0:
+        return values
+    exploded = subset.explode("v")
+    redacted = exploded.with_columns(_redact_series(exploded.get_column("v")).alias("v"))
+    grouped = redacted.group_by("_row").agg(new="v")
+    # empty and null lists keep their original value (how explode treats them varies between polars versions)
+    return frame.join(grouped, on="_row", how="left", maintain_order="left").select(
+        pl.when(pl.col("v").list.len().fill_null(0) == 0).then("v").otherwise(pl.coalesce("new", "v")).alias(values.name)
+    ).to_series().cast(values.dtype)
 
-    `candidates` (Boolean, one per row) lets a caller that already scanned the source text with
-    `RAW_HINT` skip the per-column scan: rows marked False are left as they are.
+
+def pseudonymise_series(values: pl.Series, candidates: pl.Series | None = None) -> pl.Series:
+    """Redact an identifier column without merging distinct ids: a changed value keeps a short hash of the
+    original (`[EMAIL]#3fa2c81b09d4`), so two sessions keyed by different e-mail addresses stay two sessions."""
+    redacted = _redact_series(values, candidates)
+    changed = (redacted != values).fill_null(False)
+    if not changed.any():
+        return redacted
+    digest = values.filter(changed).map_elements(
+        lambda v: hashlib.sha256(v.encode()).hexdigest()[:12], return_dtype=pl.String)
+    return redacted.scatter(changed.arg_true(), redacted.filter(changed) + "#" + digest)
+
+
+def redact_frame(df: pl.DataFrame, columns: list[str] | tuple[str, ...], candidates: pl.Series | None = None,
+                 id_columns: list[str] | tuple[str, ...] = ()) -> pl.DataFrame:
+    """Redact the given text columns of `df` (String or List(String); absent columns are ignored).
+
+    `id_columns` are pseudonymised instead (`pseudonymise_series`). `candidates` (Boolean, one per row)
+    lets a caller that already scanned the source text with `RAW_HINT` skip the per-column scan: rows
+    marked False are left as they are.
     """
     present = [c for c in columns if c in df.columns]
-    if not present or df.height == 0:
+    ids = [c for c in id_columns if c in df.columns]
+    if not (present or ids) or df.height == 0:
         return df
-    if candidates is None:
-        return df.with_columns(redact_expr(c) for c in present)
-    return df.with_columns(_redact_series(df.get_column(c), candidates).alias(c) for c in present)
+    lists = [c for c in present if isinstance(df.schema[c], pl.List)]
+    texts = [c for c in present if c not in lists]
+    if candidates is None and not lists and not ids:
+        return df.with_columns(redact_expr(c) for c in texts)
+    return df.with_columns(
+        *(_redact_series(df.get_column(c), candidates).alias(c) for c in texts),
+        *(_redact_lists(df.get_column(c), candidates).alias(c) for c in lists),
+        *(pseudonymise_series(df.get_column(c).cast(pl.String), candidates).alias(c) for c in ids),
+    )

@@ -164,7 +164,7 @@ judged AS (
 SELECT
     source_line,
     CASE WHEN problem IS NOT NULL THEN raw END AS raw,
-    CASE WHEN problem IS NOT NULL THEN 'line ' || source_line || ': ' || problem END AS error,
+    CASE WHEN problem IS NOT NULL THEN 'line ' || source_line || ': ' || problem END AS line_error,
     CAST(ts_utc AS DATE) AS day,
     CASE WHEN problem IS NULL THEN coalesce(
         CASE WHEN is_str({_f("request_id")}) THEN str({_f("request_id")}) END,
@@ -180,6 +180,7 @@ SELECT
     str(list_filter(msgs, lambda m: m.role = 'user')[-1].content) AS prompt,
     str({_f("response")}) AS response,
     str({_f("status")}) AS status,
+    str({_f("error")}) AS error,
     TRY_CAST({_f("latency_ms")}::VARCHAR AS DOUBLE) AS latency_ms,
     TRY_CAST({_f("cost_usd")}::VARCHAR AS DOUBLE) AS cost_usd,
     TRY_CAST({_f("usage.input_tokens")}::VARCHAR AS BIGINT) AS input_tokens,
@@ -219,8 +220,8 @@ def parse(lines: pl.DataFrame, ctx: AdapterContext) -> ParsedBatch:
         parsed = conn.sql(_QUERY, params={"paths": _PATHS, "content_hash": ctx.content_hash}).pl()
     finally:
         conn.close()
-    failed = pl.col("error").is_not_null()
-    quarantine = parsed.filter(failed).select(
+    failed = pl.col("line_error").is_not_null()
+    quarantine = parsed.filter(failed).with_columns(error="line_error").select(
         pl.col(name).cast(dtype) for name, dtype in QUARANTINE_SCHEMA.items()
     )
     records = parsed.filter(~failed).select(
