@@ -1,11 +1,14 @@
 """read_lines: numbering, blank lines, CRLF, gzip, Parquet, undecodable and over-long lines."""
 
 import gzip
+import hashlib
 import json
 
 import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from eval_platform.ingest.lines import iter_line_batches, read_lines
+from eval_platform.ingest.lines import LINE_FRAME_SCHEMA, ReadDigest, iter_line_batches, read_lines
 
 
 def _write(tmp_path, data: bytes, name="f.jsonl"):
@@ -87,3 +90,42 @@ def test_parquet_rows_become_json_lines(tmp_path):
     frame = read_lines(path, 1000)
     assert frame.get_column("source_line").to_list() == [1, 2]
     assert [json.loads(r) for r in frame.get_column("raw")] == [{"session_id": "s1", "turn": 1}, {"session_id": "s2", "turn": 2}]
+
+
+def _reference(data: bytes, max_line_bytes: int) -> list[tuple[int, str | None, str | None]]:
+    """What the reader must return: split on "\n", drop one trailing "\r", no line after a final "\n"."""
+    parts = data.split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    rows = []
+    for number, line in enumerate(parts, start=1):
+        line = line[:-1] if line.endswith(b"\r") else line
+        problems = set()  # a line both too long and undecodable may be reported for either reason
+        if len(line) > max_line_bytes:
+            problems.add(f"line is {len(line)} bytes, over max_line_bytes {max_line_bytes}")
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(f"invalid UTF-8 at byte {exc.start + 1}")
+        rows.append((number, None, problems) if problems else (number, text, None))
+    return rows
+
+
+_LINE_PIECES = st.sampled_from([b"", b"{}", b'{"a":1}', b"x" * 30, b"y" * 70, b"caf\xc3\xa9", b"\xff", b"\r", b" "])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.lists(_LINE_PIECES, max_size=4).map(b"".join), max_size=25),
+       ending=st.sampled_from([b"", b"\n", b"\r\n"]), block=st.integers(min_value=1, max_value=200))
+def test_block_reader_matches_a_plain_split_and_hashes_every_byte(tmp_path, lines, ending, block):
+    """Any file, any block size: the same lines as a plain split, numbered in order, and the file's sha256."""
+    data = b"\n".join(lines) + (ending if lines else b"")
+    path = _write(tmp_path, data, name="p.jsonl")
+    digest = ReadDigest()
+    frame = pl.concat([pl.DataFrame(schema=LINE_FRAME_SCHEMA), *iter_line_batches(path, 50, block_bytes=block, digest=digest)])
+    expected = _reference(data, 50)
+    assert frame.height == len(expected)
+    for (number, raw, error), (want_number, want_raw, want_errors) in zip(frame.rows(), expected, strict=True):
+        assert (number, raw) == (want_number, want_raw)
+        assert error is None if want_errors is None else error in want_errors, (number, error, want_errors)
+    assert digest.bytes_read == len(data) and digest.sha256.hexdigest() == hashlib.sha256(data).hexdigest()

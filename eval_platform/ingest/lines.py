@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,8 +51,8 @@ def iter_line_batches(path: Path, max_line_bytes: int, block_bytes: int = BLOCK_
         with gzip.open(path, "rb") as handle:
             yield from _text_batches(handle, max_line_bytes, block_bytes)
         return
-    with open(path, "rb") as handle:
-        yield from _text_batches(_Hashing(handle, digest) if digest else handle, max_line_bytes, block_bytes)
+    with open(path, "rb", buffering=0) as handle:
+        yield from _file_batches(handle, max_line_bytes, block_bytes, digest)
 
 
 class ReadDigest:
@@ -63,18 +64,6 @@ class ReadDigest:
     def update(self, chunk: bytes) -> None:
         self.sha256.update(chunk)  # hashlib releases the GIL for large chunks
         self.bytes_read += len(chunk)
-
-
-class _Hashing:
-    """A binary reader that feeds every chunk it returns to a `ReadDigest`."""
-
-    def __init__(self, handle: BinaryIO, digest: ReadDigest):
-        self.handle, self.digest = handle, digest
-
-    def read(self, size: int) -> bytes:
-        chunk = self.handle.read(size)
-        self.digest.update(chunk)
-        return chunk
 
 
 def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> Iterator[pl.DataFrame]:
@@ -104,6 +93,65 @@ def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> It
             size, carry = _skip_long_line(handle, len(carry), block_bytes)
             yield _error_frame(next_line, _too_long(size, max_line_bytes))
             next_line += 1
+
+
+def _file_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int,
+                  digest: ReadDigest | None) -> Iterator[pl.DataFrame]:
+    """Blocks of a plain (seekable) file, each read into one reused buffer.
+
+    A block ends at its last newline; the partial line after it is read again at the start of the next
+    block (a seek back) instead of being joined to it, so a block's bytes are copied once, into the `bytes`
+    polars splits. The buffer holds at least one line of `max_line_bytes`, so a block without a newline is
+    a line over the limit, skipped without being held. `digest` sees every byte once, in order.
+    """
+    buffer = bytearray(max(block_bytes, max_line_bytes + 2))  # + "\r\n"
+    view = memoryview(buffer)
+    next_line = 1
+    while True:
+        try:
+            size = handle.readinto(buffer)
+        except OSError as exc:
+            yield _error_frame(next_line, f"unreadable from here on: {type(exc).__name__}: {exc}")
+            return
+        if not size:
+            return
+        cut = buffer.rfind(b"\n", 0, size)
+        if cut < 0 and size == len(buffer):  # no newline in a full buffer: longer than max_line_bytes
+            long_size = _skip_to_newline(handle, view[:size], digest)
+            yield _error_frame(next_line, _too_long(long_size, max_line_bytes))
+            next_line += 1
+            continue
+        # a chunk without a newline that did not fill the buffer is the last line, unterminated
+        used = size if cut < 0 else cut + 1
+        if digest:
+            digest.update(view[:used])
+        if used < size:
+            handle.seek(used - size, os.SEEK_CUR)
+        block = bytes(view[:used]) if cut >= 0 else bytes(view[:used]) + b"\n"
+        frame = _block_frame(block, next_line, max_line_bytes)
+        next_line += frame.height
+        yield frame
+
+
+def _skip_to_newline(handle: BinaryIO, head: memoryview, digest: ReadDigest | None) -> int:
+    """Read past a line whose first bytes are `head`; leave the handle after its newline. Returns its size."""
+    if digest:
+        digest.update(head)
+    size = len(head)
+    previous = head[-1:].tobytes()
+    while chunk := handle.read(len(head)):
+        cut = chunk.find(b"\n")
+        if cut >= 0:
+            if digest:
+                digest.update(chunk[: cut + 1])
+            handle.seek(cut + 1 - len(chunk), os.SEEK_CUR)
+            ends_cr = (chunk[cut - 1 : cut] if cut else previous) == b"\r"
+            return size + cut - (1 if ends_cr else 0)
+        if digest:
+            digest.update(chunk)
+        size += len(chunk)
+        previous = chunk[-1:]
+    return size
 
 
 def _skip_long_line(handle: BinaryIO, seen: int, block_bytes: int) -> tuple[int, bytes]:

@@ -1,8 +1,8 @@
 """The native log format (README "Native log format", `native_schema.json`), parsed in one DuckDB query.
 
-Each line is parsed twice (`json_valid`, then one multi-path `json_extract`; `messages` once more into
-structs); every field's JSON type is read from its minified text, values go through `TRY_CAST`, and every
-problem on a line is reported (`line 17: field 'turn': expected integer >= 1, got string "two"`). Good lines
+Each line is parsed once (one multi-path `json_extract` under `TRY`; `json_valid` only names the problem
+of a line that failed; `messages` once more into structs); every field's JSON type is read from its
+minified text, values go through `TRY_CAST`, and every problem on a line is reported (`line 17: field 'turn': expected integer >= 1, got string "two"`). Good lines
 become canonical rows. No Python per line.
 """
 
@@ -86,19 +86,23 @@ CREATE OR REPLACE TEMP MACRO opt_strings(j, name) AS CASE
 """
 
 _QUERY = f"""
-WITH lines AS (
+WITH parsed AS (
+    -- one parse per line: TRY turns a malformed line into NULL instead of failing the batch
     SELECT source_line, raw, line_error,
-        CASE WHEN line_error IS NOT NULL THEN line_error
-             WHEN raw IS NULL THEN 'empty line'
-             WHEN NOT json_valid(raw) THEN CASE WHEN trim(raw) = '' THEN 'empty line' ELSE 'not valid JSON' END
-             WHEN NOT (left(raw, 1) = '{{' OR left(ltrim(raw), 1) = '{{') THEN 'expected a JSON object, ' || got(raw::JSON)
-        END AS line_problem
+        CASE WHEN line_error IS NULL AND (left(raw, 1) = '{{' OR left(ltrim(raw), 1) = '{{')
+             THEN TRY(json_extract(raw, $paths)) END AS v
     FROM line_frame
 ),
 extracted AS (
-    SELECT source_line, raw, line_problem,
-        CASE WHEN line_problem IS NULL THEN json_extract(raw, $paths) END AS v
-    FROM lines
+    SELECT source_line, raw, v,
+        CASE WHEN line_error IS NOT NULL THEN line_error
+             WHEN raw IS NULL THEN 'empty line'
+             WHEN v IS NOT NULL THEN NULL
+             WHEN NOT json_valid(raw) THEN CASE WHEN trim(raw) = '' THEN 'empty line' ELSE 'not valid JSON' END
+             WHEN NOT (left(raw, 1) = '{{' OR left(ltrim(raw), 1) = '{{') THEN 'expected a JSON object, ' || got(raw::JSON)
+             ELSE 'not valid JSON'
+        END AS line_problem
+    FROM parsed
 ),
 fields AS (
     SELECT source_line, raw, line_problem, {_UNPACK}
@@ -191,7 +195,6 @@ SELECT
          THEN json_transform({_f("retrieved_sources")}, '["VARCHAR"]') END AS retrieved_sources
 FROM judged  -- insertion order is preserved: no ORDER BY, no sort of the messages
 """
-
 
 def fallback_record_ids(content_hash: str, source_lines: pl.Series) -> pl.Series:
     """The stable record_id of lines without `request_id`: sha256(content_hash + ":" + line)[:32]."""
