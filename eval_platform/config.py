@@ -34,7 +34,7 @@ class IngestConfig(_Strict):
     format: LogFormat = "auto"
     # glob (relative to landing/) -> format; the first matching glob wins, else `format`.
     format_by_glob: dict[str, LogFormat] = Field(default_factory=dict)
-    max_line_bytes: int = Field(default=1_000_000, gt=0)
+    max_line_bytes: int = Field(default=16 * 1024 * 1024, gt=0)  # LiteLLM payloads with inline images run to MBs
     quarantine_warn_rate: float = Field(default=0.05, ge=0, le=1)
 
 

@@ -118,14 +118,18 @@ _LINE_PIECES = st.sampled_from([b"", b"{}", b'{"a":1}', b"x" * 30, b"y" * 70, b"
 @given(lines=st.lists(st.lists(_LINE_PIECES, max_size=4).map(b"".join), max_size=25),
        ending=st.sampled_from([b"", b"\n", b"\r\n"]), block=st.integers(min_value=1, max_value=200))
 def test_block_reader_matches_a_plain_split_and_hashes_every_byte(tmp_path, lines, ending, block):
-    """Any file, any block size: the same lines as a plain split, numbered in order, and the file's sha256."""
+    """Any file, any block size, plain or gzip: the same lines as a plain split, numbered in order, and (plain)
+    the file's sha256."""
     data = b"\n".join(lines) + (ending if lines else b"")
-    path = _write(tmp_path, data, name="p.jsonl")
-    digest = ReadDigest()
-    frame = pl.concat([pl.DataFrame(schema=LINE_FRAME_SCHEMA), *iter_line_batches(path, 50, block_bytes=block, digest=digest)])
     expected = _reference(data, 50)
-    assert frame.height == len(expected)
-    for (number, raw, error), (want_number, want_raw, want_errors) in zip(frame.rows(), expected, strict=True):
-        assert (number, raw) == (want_number, want_raw)
-        assert error is None if want_errors is None else error in want_errors, (number, error, want_errors)
+    plain = _write(tmp_path, data, name="p.jsonl")
+    zipped = _write(tmp_path, gzip.compress(data), name="p.jsonl.gz")
+    digest = ReadDigest()
+    for path, hashing in ((plain, digest), (zipped, None)):
+        frame = pl.concat([pl.DataFrame(schema=LINE_FRAME_SCHEMA),
+                           *iter_line_batches(path, 50, block_bytes=block, digest=hashing)])
+        assert frame.height == len(expected), path.name
+        for (number, raw, error), (want_number, want_raw, want_errors) in zip(frame.rows(), expected, strict=True):
+            assert (number, raw) == (want_number, want_raw), path.name
+            assert error is None if want_errors is None else error in want_errors, (path.name, number, error, want_errors)
     assert digest.bytes_read == len(data) and digest.sha256.hexdigest() == hashlib.sha256(data).hexdigest()

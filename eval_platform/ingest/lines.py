@@ -89,10 +89,20 @@ def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> It
             yield frame
             continue
         carry += chunk  # no newline in this chunk: the line continues
-        if len(carry) > max_line_bytes:  # longer than allowed: skip the rest of it without holding it
-            size, carry = _skip_long_line(handle, len(carry), block_bytes)
+        if len(carry) - carry.endswith(b"\r") > max_line_bytes:  # too long: skip the rest without holding it
+            try:
+                size, rest = _skip_long_line(handle, len(carry), carry[-1:], block_bytes)
+            except (OSError, EOFError, zlib.error) as exc:
+                yield _error_frame(next_line, f"unreadable from here on: {type(exc).__name__}: {exc}")
+                return
             yield _error_frame(next_line, _too_long(size, max_line_bytes))
             next_line += 1
+            cut = rest.rfind(b"\n")
+            if cut >= 0:  # whole lines read past the long one
+                frame = _block_frame(rest[: cut + 1], next_line, max_line_bytes)
+                next_line += frame.height
+                yield frame
+            carry = rest[cut + 1 :]
 
 
 def _file_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int,
@@ -134,7 +144,8 @@ def _file_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int,
 
 
 def _skip_to_newline(handle: BinaryIO, head: memoryview, digest: ReadDigest | None) -> int:
-    """Read past a line whose first bytes are `head`; leave the handle after its newline. Returns its size."""
+    """Read past a line whose first bytes are `head`; leave the handle after its newline. Returns its size
+    without the line ending (a trailing "\r" is part of the ending, as in every other line)."""
     if digest:
         digest.update(head)
     size = len(head)
@@ -151,20 +162,21 @@ def _skip_to_newline(handle: BinaryIO, head: memoryview, digest: ReadDigest | No
             digest.update(chunk)
         size += len(chunk)
         previous = chunk[-1:]
-    return size
+    return size - (1 if previous == b"\r" else 0)  # the file's last line, unterminated: same as a "\r\n" end
 
 
-def _skip_long_line(handle: BinaryIO, seen: int, block_bytes: int) -> tuple[int, bytes]:
-    """Read past the rest of an over-long line; return its size and the bytes after its newline."""
-    size = seen
+def _skip_long_line(handle: BinaryIO, seen: int, last: bytes, block_bytes: int) -> tuple[int, bytes]:
+    """Read past the rest of an over-long line of which `seen` bytes (ending with `last`) were read; return
+    its size without the line ending and the bytes read after its newline."""
+    size, previous = seen, last
     while chunk := handle.read(block_bytes):
         cut = chunk.find(b"\n")
         if cut >= 0:
-            size += cut
-            rest = chunk[cut + 1 :]
-            return (size - 1 if chunk[cut - 1 : cut] == b"\r" else size), rest
+            ends_cr = (chunk[cut - 1 : cut] if cut else previous) == b"\r"
+            return size + cut - ends_cr, chunk[cut + 1 :]
         size += len(chunk)
-    return size, b""
+        previous = chunk[-1:]
+    return size - (previous == b"\r"), b""  # the file's last line, unterminated
 
 
 def _block_frame(block: bytes, first_line: int, max_line_bytes: int) -> pl.DataFrame:
