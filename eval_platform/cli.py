@@ -132,6 +132,27 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_logs(args: argparse.Namespace) -> int:
+    from eval_platform.config import load_config
+    from eval_platform.ingest.check import check_file
+
+    config = load_config()
+    if args.format:
+        config = config.model_copy(update={"ingest": config.ingest.model_copy(update={"format": args.format,
+                                                                                      "format_by_glob": {}})})
+    ok = True
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            print(f"{path}: no such file", file=sys.stderr)
+            ok = False
+            continue
+        check = check_file(path, config)
+        print(check.report)
+        ok = ok and check.ok
+    return 0 if ok else 1
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from eval_platform.config import DataDir, load_config
     from eval_platform.publish.snapshot import publish_snapshot
@@ -160,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lineage", help="the chain from a failing response / record / corpus item to file and line")
     p.add_argument("id")
     p.set_defaults(func=cmd_lineage)
+    p = sub.add_parser("check-logs", help="what ingestion would make of log files (nothing is written); "
+                       "exit 1 if a file has no records, an unknown format or too many quarantined lines")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--format", choices=["auto", "native", "litellm", "otel"], default=None,
+                   help="read every file as this format (default: the config's ingest.format rules)")
+    p.set_defaults(func=cmd_check_logs)
     p = sub.add_parser("publish", help="publish the analyst snapshot (snapshots/latest.duckdb)")
     p.set_defaults(func=cmd_publish)
     return parser
