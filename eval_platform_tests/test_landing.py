@@ -11,6 +11,20 @@ def test_file_day_from_name_or_directory():
     assert file_day("x.jsonl") is None
 
 
+def test_file_day_from_the_layouts_exports_use():
+    assert file_day("s3/2026/11/21/part-0001.jsonl.gz") == date(2026, 11, 21)
+    assert file_day("hive/year=2026/month=11/day=7/spans.jsonl") == date(2026, 11, 7)
+    assert file_day("gateway-20261122.jsonl") == date(2026, 11, 22)
+    assert file_day("rotated/traces_20261122_235959.ndjson") == date(2026, 11, 22)
+    assert file_day("dt=2026-11-23/x.parquet") == date(2026, 11, 23)
+    # not dates: an id that only looks like one, a version folder, a number with more digits
+    assert file_day("batch_12345678.jsonl") is None
+    assert file_day("v2026/11/x.jsonl") is None
+    assert file_day("run_202611221.jsonl") is None
+    # the last date in the path wins
+    assert file_day("2026-11-01/late/2026/11/02/x.jsonl") == date(2026, 11, 2)
+
+
 def test_files_grouped_by_day_and_undated_by_mtime(tmp_path):
     (tmp_path / "native").mkdir()
     (tmp_path / "native" / "2026-11-20.jsonl").write_text("{}\n")

@@ -8,16 +8,25 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 LOG_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".parquet")
-_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+# How exports write a day into a path: 2026-11-16 (LiteLLM's S3/GCS loggers, dt=...), 2026/11/16/ (S3-style
+# date folders), year=2026/month=11/day=16 (Hive-style partitions), 20261116 (rotated file names).
+_DAY = re.compile(
+    r"(?<!\d)(?P<y1>\d{4})-(?P<m1>\d{2})-(?P<d1>\d{2})(?!\d)"
+    r"|(?<![\w])(?P<y2>\d{4})/(?P<m2>\d{2})/(?P<d2>\d{2})(?=/)"
+    r"|year=(?P<y3>\d{4})/month=(?P<m3>\d{1,2})/day=(?P<d3>\d{1,2})(?!\d)"
+    r"|(?<!\d)(?P<y4>(?:19|20)\d{2})(?P<m4>[01]\d)(?P<d4>[0-3]\d)(?!\d)"
+)
 
 
 def file_day(relative_path: str) -> date | None:
-    """The last YYYY-MM-DD in the file's path (file name or a directory): the file's partition day."""
+    """The last date in the file's path (file name or folders, see `_DAY`): the file's partition day."""
     for match in reversed(list(_DAY.finditer(relative_path))):
-        try:
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
-            continue
+        for i in "1234":
+            if match[f"y{i}"]:
+                try:
+                    return date(int(match[f"y{i}"]), int(match[f"m{i}"]), int(match[f"d{i}"]))
+                except ValueError:
+                    break
     return None
 
 
