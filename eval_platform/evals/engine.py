@@ -493,29 +493,9 @@ def _report(progress: Callable[[Progress], None] | None, snapshot: Progress) -> 
         log.warning("progress callback failed", exc_info=True)
 
 
-def run_requests_sync(
-    requests: Sequence[ModelRequest],
-    *,
-    store: ResponseStore,
-    limits_for: Callable[[str], ModelLimits],
-    budget_usd: float | None = None,
-    force: bool = False,
-    run_id: str | None = None,
-    progress: Callable[[Progress], None] | None = None,
-    progress_every_s: float = 5.0,
-    api_key_for: Callable[[str], str | None] | None = None,
-) -> pl.DataFrame:
-    """`run_requests` in a fresh event loop (in a worker thread if this thread already runs a loop)."""
-    kwargs = dict(
-        store=store,
-        limits_for=limits_for,
-        budget_usd=budget_usd,
-        force=force,
-        run_id=run_id,
-        progress=progress,
-        progress_every_s=progress_every_s,
-        api_key_for=api_key_for,
-    )
+def run_requests_sync(requests: Sequence[ModelRequest], **kwargs: Any) -> pl.DataFrame:
+    """`run_requests(requests, **kwargs)` in a fresh event loop (in a worker thread if this thread already
+    runs a loop); the keywords are `run_requests`' own, checked when it is called."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
