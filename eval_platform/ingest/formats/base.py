@@ -13,6 +13,7 @@ Per-line adapters (LiteLLM, OpenTelemetry: nested, moderate volume) implement `m
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -162,3 +163,26 @@ def message_list(value: object, field: str, content_text: Callable[[dict, str], 
             raise FieldError(f"{field}[{i}].role", f"expected a non-empty string, got {role!r}")
         out.append({"role": role, "content": content_text(message, f"{field}[{i}]") or ""})
     return out
+
+
+def non_negative_number(obj: dict, key: str) -> float | None:
+    """`obj[key]` as a float >= 0, None when absent or null; anything else is a FieldError naming the key."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise FieldError(key, f"expected a number >= 0, got {value!r}")
+    return float(value)
+
+
+def non_negative_count(obj: dict, keys: tuple[str, ...]) -> int | None:
+    """The first of `keys` present and non-null in `obj`, as an integer >= 0 (2.0 is 2); None when none is."""
+    key = next((k for k in keys if obj.get(k) is not None), None)
+    if key is None:
+        return None
+    value = obj[key]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FieldError(key, f"expected an integer >= 0, got {value!r}")
+    return value

@@ -47,6 +47,8 @@ from eval_platform.ingest.formats.base import (
     ParsedBatch,
     apply_line_mapper,
     message_list,
+    non_negative_count,
+    non_negative_number,
     resolve_outcome,
 )
 
@@ -87,7 +89,7 @@ def map_line(obj: object, ctx: AdapterContext) -> dict:
     end = _epoch(obj, "endTime", required=False)
     if end is not None and end < start:
         raise FieldError("endTime", f"{end} is before startTime {start}")
-    latency_s = end - start if end is not None else _number(obj, "response_time")
+    latency_s = end - start if end is not None else non_negative_number(obj, "response_time")
 
     messages = _messages(obj.get("messages"))
     tags = _str_list(obj.get("request_tags"), "request_tags") or []
@@ -106,9 +108,9 @@ def map_line(obj: object, ctx: AdapterContext) -> dict:
         "status": "ok" if status == "success" else "error",
         "error": _error_text(obj) if status == "failure" else None,
         "latency_ms": None if latency_s is None else latency_s * 1000.0,
-        "cost_usd": _number(obj, "response_cost"),
-        "input_tokens": _count(obj, "prompt_tokens"),
-        "output_tokens": _count(obj, "completion_tokens"),
+        "cost_usd": non_negative_number(obj, "response_cost"),
+        "input_tokens": non_negative_count(obj, ("prompt_tokens",)),
+        "output_tokens": non_negative_count(obj, ("completion_tokens",)),
         "user_outcome": _outcome(extra, tags, ctx),
         "tags": tags,
         "retrieved_sources": _lookup_sources(extra),
@@ -309,26 +311,6 @@ def _first_str(obj: dict, keys: tuple[str, ...], field: str) -> str:
         if isinstance(obj.get(key), str) and obj[key]:
             return obj[key]
     raise FieldError(field, f"missing: none of {', '.join(keys)} is a non-empty string")
-
-
-def _number(obj: dict, key: str) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise FieldError(key, f"expected a number >= 0, got {value!r}")
-    return float(value)
-
-
-def _count(obj: dict, key: str) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FieldError(key, f"expected an integer >= 0, got {value!r}")
-    return value
 
 
 def _epoch(obj: dict, key: str, required: bool) -> float | None:

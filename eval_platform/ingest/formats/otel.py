@@ -43,6 +43,8 @@ from eval_platform.ingest.formats.base import (
     SkipRecord,
     apply_line_mapper,
     message_list,
+    non_negative_count,
+    non_negative_number,
     resolve_outcome,
 )
 
@@ -164,9 +166,9 @@ def map_span(span: object, resource: dict, ctx: AdapterContext) -> dict:
         "status": "error" if is_error else "ok",
         "error": _error_text(span, attrs, events) if is_error else None,
         "latency_ms": None if end is None else (end - start) / 1e6,
-        "cost_usd": _number(attrs, "gen_ai.usage.cost"),
-        "input_tokens": _count(attrs, ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")),
-        "output_tokens": _count(attrs, ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")),
+        "cost_usd": non_negative_number(attrs, "gen_ai.usage.cost"),
+        "input_tokens": non_negative_count(attrs, ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")),
+        "output_tokens": non_negative_count(attrs, ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")),
         "user_outcome": _outcome(attrs, tags, ctx),
         "tags": tags,
         "retrieved_sources": _str_list(attrs, "retrieved_sources"),
@@ -469,27 +471,6 @@ def _str_attr(attrs: dict, key: str, allow_int: bool = False) -> str | None:
 
 def _first_str_attr(attrs: dict, keys: tuple[str, ...], allow_int: bool = False) -> str | None:
     return next((v for k in keys if (v := _str_attr(attrs, k, allow_int)) is not None), None)
-
-
-def _count(attrs: dict, keys: tuple[str, ...]) -> int | None:
-    key = next((k for k in keys if attrs.get(k) is not None), None)
-    if key is None:
-        return None
-    value = attrs[key]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FieldError(key, f"expected an integer >= 0, got {value!r}")
-    return value
-
-
-def _number(attrs: dict, key: str) -> float | None:
-    value = attrs.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise FieldError(key, f"expected a number >= 0, got {value!r}")
-    return float(value)
 
 
 def _turn(attrs: dict) -> int | None:
