@@ -119,9 +119,18 @@ def run_slice_evals(
         version = corpus_version_for(conn, day)
         items = conn.sql("SELECT corpus_item_id, corpus_version, routing_path, messages FROM corpus_items WHERE corpus_version = ?", params=[version]).pl()
         candidates = conn.sql("SELECT routing_path, model FROM eval_candidates WHERE corpus_version = ?", params=[version]).pl()
+        empty = conn.sql("SELECT * FROM eval_responses LIMIT 0").pl()
     if paths is not None:
         items = items.filter(pl.col("routing_path").is_in(paths))
+    if items.height and candidates.is_empty():
+        raise ValueError(f"corpus {version}: {items.height} items but no eval_candidates; materialize eval_candidates first")
     requests = build_requests(items, candidates, cfg.evals.params, cfg.evals.repeats)
+    if not requests:  # nothing to run (an empty slice): the version's rows are replaced by none
+        log.info(f"corpus {version}: no items to run{' on ' + ', '.join(paths) if paths else ''}")
+        with platform.warehouse() as conn:
+            where, params = _responses_slice(version, paths)
+            replace_rows(conn, "eval_responses", None, where, params)
+        return version, empty
     if any(r.model.startswith("demo/") for r in requests):
         register_demo_provider()
     log.info(f"corpus {version}: {items.height} items x candidates = {len(requests)} calls (budget ${cfg.evals.budget_usd})")
@@ -151,11 +160,16 @@ def run_slice_evals(
         eval_run_id=pl.lit(run_id),
     )
     with platform.warehouse() as conn:
-        if paths is None:
-            replace_rows(conn, "eval_responses", responses, "corpus_version = ?", [version])
-        else:
-            replace_rows(conn, "eval_responses", responses, "corpus_version = ? AND routing_path IN (SELECT unnest(?::VARCHAR[]))", [version, paths])
+        where, params = _responses_slice(version, paths)
+        replace_rows(conn, "eval_responses", responses, where, params)
     return version, responses
+
+
+def _responses_slice(version: str, paths: list[str] | None) -> tuple[str, list]:
+    """The eval_responses rows a run replaces: the version's, or only those of `paths`."""
+    if paths is None:
+        return "corpus_version = ?", [version]
+    return "corpus_version = ? AND routing_path IN (SELECT unnest(?::VARCHAR[]))", [version, paths]
 
 
 @dg.asset(
