@@ -13,13 +13,28 @@ import os
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEMO_CONFIG = Path(__file__).with_name("demo_config.yaml")
 LogFormat = Literal["auto", "native", "litellm", "otel"]
+
+
+def _usable_regex(pattern: str) -> str:
+    """A pattern polars' regex engine accepts: the label rules and scorers run every configured pattern there."""
+    import polars as pl
+
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(pattern)
+    except pl.exceptions.PolarsError as exc:
+        detail = next((line.strip() for line in str(exc).splitlines() if line.strip().startswith("error:")), "")
+        raise ValueError(f"not a usable regex{': ' + detail if detail else ''}") from None
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_usable_regex)]
 
 
 class ConfigError(ValueError):
@@ -55,7 +70,7 @@ class LabelRules(_Strict):
     refuse_task_types: list[str] = Field(default_factory=lambda: ["prohibited"])
     citation_task_types: list[str] = Field(default_factory=lambda: ["qa_with_sources"])
     # case-insensitive regular expressions over the prompt that mark a prohibited request
-    prohibited_patterns: list[str] = Field(default_factory=list)
+    prohibited_patterns: list[Regex] = Field(default_factory=list)
 
 
 class CorpusConfig(_Strict):
@@ -102,14 +117,14 @@ class CitationScorer(_Strict):
 
 
 class RefusalScorer(_Strict):
-    extra_refusal_patterns: list[str] = Field(default_factory=list)
+    extra_refusal_patterns: list[Regex] = Field(default_factory=list)
 
 
 class ToneScorer(_Strict):
     banned_phrases: list[str] = Field(default_factory=list)
     forbidden_self_references: list[str] = Field(default_factory=list)
     max_caps_ratio: float = Field(default=0.6, gt=0, le=1)
-    blame_patterns: list[str] = Field(default_factory=list)
+    blame_patterns: list[Regex] = Field(default_factory=list)
 
 
 class JudgeScorer(_Strict):

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,13 @@ def test_format_by_glob_first_match_wins(tmp_path):
     cfg = load_config(path)
     assert cfg.format_for("proxy/2025-01-02.jsonl") == "litellm"
     assert cfg.format_for("x/2025-01-02.jsonl") == "native"
+
+
+@pytest.mark.parametrize("key, yaml_path", [
+    ("corpus.labels.prohibited_patterns.1", "corpus: {labels: {prohibited_patterns: ['ok', '(unclosed']}}"),
+    ("scorers.refusal_policy.extra_refusal_patterns.1", "scorers: {refusal_policy: {extra_refusal_patterns: ['ok', '(unclosed']}}"),
+    ("scorers.tone_policy.blame_patterns.1", "scorers: {tone_policy: {blame_patterns: ['ok', '(unclosed']}}"),
+])
+def test_a_bad_regex_is_named_when_the_config_loads(tmp_path, key, yaml_path):
+    with pytest.raises(ConfigError, match=rf"{re.escape(key)}: Value error, not a usable regex: error: unclosed group"):
+        load_config(_write(tmp_path, f"partition_start: 2026-11-01\n{yaml_path}\n"))
