@@ -298,3 +298,19 @@ def test_looks_like_tells_otel_from_other_formats():
     assert not otel.looks_like({"request_id": "r", "ts": "2026-11-20T00:00:00Z", "messages": []})
     litellm_line = json.loads((FIXTURES / "litellm_proxy_sample.jsonl").read_text().splitlines()[0])
     assert not otel.looks_like(litellm_line)
+
+
+@pytest.mark.parametrize("value", [{"doubleValue": "abc"}, {"arrayValue": [1]}, {"kvlistValue": "x"}])
+def test_odd_otlp_value_shapes_are_quarantined_not_a_crash(value):
+    export = json.loads(_fixture("otel_otlp_export.jsonl")[0])
+    spans = export["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[1]["attributes"].append({"key": "gen_ai.usage.cost", "value": value})
+    batch = _parse([json.dumps(export), _fixture("otel_otlp_export.jsonl")[2]])
+    assert batch.records["source_line"].to_list() == [2]  # the good line still lands
+    assert batch.quarantine["error"].to_list()[0].startswith("line 1: ")
+
+
+def test_out_of_range_timestamp_is_quarantined_not_a_crash():
+    span = _span()
+    span["start_time"] = "0001-01-01T00:00:00+01:00"
+    assert _error_of(span).startswith("line 1: ")

@@ -120,6 +120,12 @@ def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMa
         except FieldError as exc:
             quarantine.append({"source_line": source_line, "raw": raw, "error": f"line {source_line}: {exc}", "day": None})
             continue
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+            # a value shaped in a way the mapper did not foresee: quarantined with what went wrong, never a
+            # crash of the whole file (adapters raise FieldError for every shape they know)
+            quarantine.append({"source_line": source_line, "raw": raw, "day": None,
+                               "error": f"line {source_line}: unexpected value shape ({type(exc).__name__}: {exc})"})
+            continue
         for rec in mapped if isinstance(mapped, list) else [mapped]:
             rec["source_line"] = source_line
             records.append(rec)
