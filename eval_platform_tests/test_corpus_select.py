@@ -108,7 +108,8 @@ CFG = CorpusConfig(slice_size=6, min_items_warn=2, seed=7)
 WINDOW_END = START + timedelta(days=6)
 
 
-def build(records, sessions, *, cfg=CFG, previous=None, stale=(), flags=None, golden=None, overrides=None, traffic=None):
+def build(records, sessions, *, cfg=CFG, previous=None, stale=(), flags=None, golden=None, overrides=None, traffic=None,
+          window_end=WINDOW_END):
     return build_corpus(
         records,
         sessions,
@@ -119,9 +120,17 @@ def build(records, sessions, *, cfg=CFG, previous=None, stale=(), flags=None, go
         previous=previous,
         stale_paths=stale,
         cfg=cfg,
-        window_end=WINDOW_END,
+        window_end=window_end,
         meaningful_share=0.01,
     )
+
+
+def test_two_days_with_the_same_items_get_two_versions():
+    """Each day's corpus rows are replaced by version: a shared version would let one day delete the other's."""
+    records, sessions = world(range(1, 8), {"primary": 12, "fallback": 8})
+    day, next_day = build(records, sessions), build(records, sessions, window_end=WINDOW_END + timedelta(days=1))
+    assert set(day.items["corpus_item_id"]) == set(next_day.items["corpus_item_id"])
+    assert day.version != next_day.version
 
 
 def test_same_input_same_corpus_and_version():

@@ -350,12 +350,14 @@ def _golden_items(golden: pl.DataFrame | None, paths: set[str], cfg: CorpusConfi
     return golden_labels(frame.unique("corpus_item_id", keep="first", maintain_order=True), cfg.labels)
 
 
-def corpus_version(items: pl.DataFrame) -> str:
-    """Content hash of the sorted item ids and their labels: the same corpus gets the same version."""
+def corpus_version(items: pl.DataFrame, window_end: date) -> str:
+    """Content hash of the window end, the sorted item ids and their labels: a re-run of a day gets the same
+    version; two days that select the same items get two (each day's rows are replaced by version, so a
+    shared version would let one day's run delete the other's corpus)."""
     lines = items.select(
         pl.format("{}\t{}\t{}", "corpus_item_id", pl.col("should_refuse").cast(pl.String), pl.col("needs_citation").cast(pl.String))
     ).to_series()
-    return _sha("\n".join(sorted(lines.fill_null("").to_list())))[:16]
+    return _sha(f"{window_end.isoformat()}\n" + "\n".join(sorted(lines.fill_null("").to_list())))[:16]
 
 
 def _pct(x: float) -> str:
@@ -401,7 +403,7 @@ def build_corpus(
         sampled = _sampled_items(chosen, _details(conn, sources, params, chosen), cfg, overrides)
     gold = _golden_items(golden, sliced, cfg)
     items = pl.concat([sampled, gold.select(sampled.columns)], how="vertical") if gold.height else sampled
-    version = corpus_version(items)
+    version = corpus_version(items, window_end)
     items = (
         items.with_columns(
             corpus_version=pl.lit(version),
