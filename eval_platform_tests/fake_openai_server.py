@@ -5,8 +5,9 @@ last message) can make the n-th hit of a prompt fail instead. Script actions:
   "ok"            answer normally                "400" / "500"   that HTTP error
   "429:<secs>"    429 with `Retry-After: <secs>`  "sleep:<secs>"  wait that long, then answer
   "malformed"     200 with a body that is not JSON  "drop"        close the socket without answering
-The last action repeats for later hits. Control endpoints (JSON): `GET /_stats` (hits per prompt,
-hit times, max in-flight), `POST /_script` ({prompt: [actions]}), `POST /_reset`.
+The last action repeats for later hits. A scripted 400 / 500 echoes the request's Authorization header
+in its error message, as some providers do with a bad key, so tests can check that it never reaches a
+stored row. `GET /_stats` returns hits per prompt, hit times and max in-flight as JSON.
 
 In-process: `with FakeOpenAIServer(latency_s=0.1) as server: server.base_url ...`.
 As a process (benchmarks, so its CPU is not charged to the caller):
@@ -19,7 +20,6 @@ import argparse
 import json
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,9 +28,6 @@ class _State:
     def __init__(self, latency_s: float) -> None:
         self.latency_s = latency_s
         self.lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
         self.scripts: dict[str, list[str]] = {}
         self.hits: dict[str, int] = defaultdict(int)
         self.hit_times: dict[str, list[float]] = defaultdict(list)
@@ -117,17 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, _error(404, f"no route {self.path}"))
 
     def do_POST(self) -> None:
-        body = self._body()
-        if self.path == "/_script":
-            with self.state.lock:
-                self.state.scripts.update(body)
-            self._send_json(200, {"ok": True})
-        elif self.path == "/_reset":
-            with self.state.lock:
-                self.state.reset()
-            self._send_json(200, {"ok": True})
-        elif self.path.endswith("/chat/completions"):
-            self._chat(body)
+        if self.path.endswith("/chat/completions"):
+            self._chat(self._body())
         else:
             self._send_json(404, _error(404, f"no route {self.path}"))
 
@@ -144,7 +132,8 @@ class _Handler(BaseHTTPRequestHandler):
             if kind == "429":
                 self._send_json(429, _error(429, "rate limited (fake)"), {"Retry-After": arg or "1"})
             elif kind in ("400", "500"):
-                self._send_json(int(kind), _error(int(kind), f"scripted {kind} (fake)"))
+                echoed = self.headers.get("Authorization")
+                self._send_json(int(kind), _error(int(kind), f"scripted {kind} (fake), credentials sent: {echoed}"))
             elif kind == "malformed":
                 self._send(200, b'{"choices": [oops not json')
             else:
@@ -182,10 +171,6 @@ class FakeOpenAIServer:
     def stats(self) -> dict:
         return self.state.stats()
 
-    def reset(self) -> None:
-        with self.state.lock:
-            self.state.reset()
-
     def __enter__(self) -> FakeOpenAIServer:
         self._thread.start()
         return self
@@ -193,12 +178,6 @@ class FakeOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-def remote_stats(port: int) -> dict:
-    """`/_stats` of a server running in another process."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=10) as response:
-        return json.load(response)
 
 
 def main() -> None:

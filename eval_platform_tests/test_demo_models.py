@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import re
 
@@ -18,8 +17,6 @@ from eval_platform.evals.demo_models import judge_verdict, register_demo_provide
 from eval_platform.sample import world
 from eval_platform.scores.refusal import is_refusal
 from eval_platform.scores.tone import tone_policy
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 N = 400
 REFUSAL = re.compile(r"\b(I can't|I cannot|I won't|I'm not able to|I'm sorry, but)\b", re.I)
@@ -133,7 +130,7 @@ def test_tone_violations_rare_for_clean_models(task_prompts):
 def test_reasoning_answers_are_computed():
     task = world.REASONING_TASKS[2]
     reply = respond("demo/frontier", [{"role": "user", "content": task.template.format(a=30, b=4, c=10)}])
-    assert reply.text.endswith("Answer: 36") or world.POOR_QUALITY_MARKER in reply.text
+    assert reply.text.endswith("Answer: 36") and world.POOR_QUALITY_MARKER not in reply.text  # deterministic: computed
 
 
 def test_classify_task_on_every_template_with_and_without_pii():
