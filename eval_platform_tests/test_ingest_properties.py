@@ -51,8 +51,19 @@ def test_junk_never_crashes_or_loses_lines(tmp_path, parts, trailing_newline):
     assert not set(result.records.get_column("source_line")) & set(result.quarantine.get_column("source_line"))
     for line, error in result.quarantine.select("source_line", "error").iter_rows():
         assert error.startswith(f"line {line}: ")
-    good = {i + 1 for i, p in enumerate(data.split(b"\n")) if p.startswith(b'{"request_id": "req_')}
-    assert good - set(result.quarantine.get_column("source_line")) <= set(result.records.get_column("source_line"))
+    # every valid line lands: its request id's first line is a record, a repeat is quarantined as one
+    first_line: dict[bytes, int] = {}
+    for number, part in enumerate(data.split(b"\n"), start=1):
+        if part.startswith(b'{"request_id": "req_'):
+            first_line.setdefault(part, number)
+    errors = dict(result.quarantine.select("source_line", "error").iter_rows())
+    records = set(result.records.get_column("source_line"))
+    for number, part in enumerate(data.split(b"\n"), start=1):
+        if part.startswith(b'{"request_id": "req_'):
+            if first_line[part] == number:
+                assert number in records, (number, errors.get(number))
+            else:
+                assert "duplicate of" in errors[number]
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
