@@ -41,8 +41,10 @@ def connect(path: Path, *, read_only: bool = False, retries: int = 20) -> Iterat
         try:
             conn = duckdb.connect(str(path), read_only=read_only)
             break
-        except duckdb.IOException:
-            if attempt == retries - 1:
+        except duckdb.IOException as exc:
+            # only a lock held by another process is worth waiting for; a missing file or a permission
+            # problem is reported at once
+            if attempt == retries - 1 or "lock" not in str(exc).lower():
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)

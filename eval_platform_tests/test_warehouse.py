@@ -1,3 +1,7 @@
+import subprocess
+import sys
+import time
+
 import duckdb
 import polars as pl
 import pytest
@@ -32,3 +36,23 @@ def test_identifiers_from_logs_are_refused():
 def test_replace_rows_only_contract_tables(tmp_path):
     with connect(tmp_path / "e.duckdb") as conn, pytest.raises(ValueError):
         replace_rows(conn, "not_a_table", None, "true")
+
+
+def test_a_missing_database_fails_at_once(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(duckdb.IOException, match="database does not exist"), connect(tmp_path / "none.duckdb", read_only=True):
+        pass
+    assert time.monotonic() - started < 2  # not the lock-retry loop (about 30 s)
+
+
+def test_a_lock_held_by_another_process_is_waited_for(tmp_path):
+    path = tmp_path / "w.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(1.5)"
+    ), str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with connect(path) as conn:  # retries while the other process holds the lock, then opens it
+            assert conn.execute("SELECT 1").fetchall() == [(1,)]
+    finally:
+        holder.wait(timeout=30)
