@@ -133,3 +133,12 @@ def test_block_reader_matches_a_plain_split_and_hashes_every_byte(tmp_path, line
             assert (number, raw) == (want_number, want_raw), path.name
             assert error is None if want_errors is None else error in want_errors, (path.name, number, error, want_errors)
     assert digest.bytes_read == len(data) and digest.sha256.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_unreadable_parquet_becomes_an_error_row_not_a_crash(tmp_path):
+    good = tmp_path / "good.parquet"
+    pl.DataFrame({"a": list(range(10))}).write_parquet(good)
+    for name, data in (("junk.parquet", b"not parquet at all"), ("cut.parquet", good.read_bytes()[:-20])):
+        frame = read_lines(_write(tmp_path, data, name=name), 1000)
+        assert frame.height == 1 and frame.item(0, "source_line") == 1 and frame.item(0, "raw") is None
+        assert frame.item(0, "line_error").startswith("unreadable Parquet from here on: ")

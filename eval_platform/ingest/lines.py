@@ -231,15 +231,23 @@ def _error_frame(line: int, error: str) -> pl.DataFrame:
 
 
 def _parquet_batches(path: Path, max_line_bytes: int) -> Iterator[pl.DataFrame]:
-    """Each Parquet row becomes one JSON object "line", numbered by row (1-based)."""
-    table = pl.scan_parquet(path)
+    """Each Parquet row becomes one JSON object "line", numbered by row (1-based), read batch by batch.
+
+    A file that is not readable Parquet, or stops being readable midway, ends with one error row (like a
+    truncated gzip): the rows before it are kept, and the run goes on.
+    """
+    import pyarrow.parquet as pq
+
     first = 1
-    for batch in table.collect().iter_slices(PARQUET_BATCH_ROWS):
-        raw = batch.select(raw=pl.struct(pl.all()).struct.json_encode())
-        frame = raw.select(
-            source_line=pl.int_range(first, first + batch.height, dtype=pl.Int64),
-            raw="raw",
-            line_error=pl.lit(None, pl.String),
-        )
-        first += batch.height
-        yield _flag_long_lines(frame, max_line_bytes)
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            rows = pl.from_arrow(batch)
+            frame = rows.select(
+                source_line=pl.int_range(first, first + rows.height, dtype=pl.Int64),
+                raw=pl.struct(pl.all()).struct.json_encode(),
+                line_error=pl.lit(None, pl.String),
+            )
+            first += rows.height
+            yield _flag_long_lines(frame, max_line_bytes)
+    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        yield _error_frame(first, f"unreadable Parquet from here on: {type(exc).__name__}: {exc}")
