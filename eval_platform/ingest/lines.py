@@ -70,12 +70,8 @@ def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> It
     next_line = 1
     carry = b""
     while True:
-        try:
-            chunk = handle.read(block_bytes)
-        except (OSError, EOFError, zlib.error) as exc:  # corrupt or truncated gzip: account for it as one line
-            yield _error_frame(next_line, f"unreadable from here on: {type(exc).__name__}: {exc}")
-            return
-        if not chunk:
+        chunk, failure = _read_until_failure(handle, block_bytes)
+        if not chunk and failure is None:
             if carry:  # last line without a trailing newline
                 yield _block_frame(carry + b"\n", next_line, max_line_bytes)
             return
@@ -87,9 +83,13 @@ def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> It
             frame = _block_frame(block, next_line, max_line_bytes)
             next_line += frame.height
             yield frame
-            continue
-        carry += chunk  # no newline in this chunk: the line continues
-        if len(carry) - carry.endswith(b"\r") > max_line_bytes:  # too long: skip the rest without holding it
+        else:
+            carry += chunk  # no newline in this chunk: the line continues
+        if failure is not None:  # corrupt or truncated gzip: the lines before it are kept, the rest is one row
+            yield _error_frame(next_line, f"unreadable from here on: {type(failure).__name__}: {failure}")
+            return
+        # a line longer than allowed: skip the rest of it without holding it
+        if cut < 0 and len(carry) - carry.endswith(b"\r") > max_line_bytes:
             try:
                 size, rest = _skip_long_line(handle, len(carry), carry[-1:], block_bytes)
             except (OSError, EOFError, zlib.error) as exc:
@@ -103,6 +103,21 @@ def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> It
                 next_line += frame.height
                 yield frame
             carry = rest[cut + 1 :]
+
+
+def _read_until_failure(handle: BinaryIO, size: int, piece: int = 4 << 20) -> tuple[bytes, Exception | None]:
+    """Up to `size` bytes read in pieces, and the error that stopped the reading early (None at EOF or
+    `size`): what a truncated gzip gave before failing is kept instead of lost with the failed read."""
+    read = getattr(handle, "read1", handle.read)  # read1: one underlying read, so a failure loses nothing read
+    parts: list[bytes] = []
+    got = 0
+    try:
+        while got < size and (part := read(min(piece, size - got))):
+            parts.append(part)
+            got += len(part)
+    except (OSError, EOFError, zlib.error) as exc:
+        return b"".join(parts), exc
+    return (parts[0] if len(parts) == 1 else b"".join(parts)), None
 
 
 def _file_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int,
