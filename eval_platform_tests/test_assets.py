@@ -72,3 +72,28 @@ def test_a_changed_file_replaces_its_rows(platform):
     (quarantined,), = _count(platform, f"SELECT count(*) FROM log_quarantine WHERE source_file = 'native/{DAY}.jsonl'")
     assert rows + quarantined == 10
     assert len(_count(platform, f"SELECT * FROM ingest_files WHERE source_file = 'native/{DAY}.jsonl'")) == 1
+
+
+def test_a_renamed_or_deleted_landing_file_leaves_no_rows_behind(platform):
+    _materialize(platform, ingest_logs)
+    before = _count(platform, "SELECT count(*), count(DISTINCT record_id) FROM log_records")
+    native = platform.data.landing / "native"
+    (native / f"{DAY}.jsonl").rename(native / f"{DAY}-moved.jsonl")
+    _materialize(platform, ingest_logs)
+    assert _count(platform, "SELECT count(*), count(DISTINCT record_id) FROM log_records") == before  # not doubled
+    assert _count(platform, f"SELECT count(*) FROM log_records WHERE source_file = 'native/{DAY}.jsonl'") == [(0,)]
+    assert _count(platform, f"SELECT count(*) FROM ingest_files WHERE source_file = 'native/{DAY}.jsonl'") == [(0,)]
+    (native / f"{DAY}-moved.jsonl").unlink()
+    _materialize(platform, ingest_logs)
+    assert _count(platform, f"SELECT count(*) FROM ingest_files WHERE day = '{DAY}' AND source_file LIKE 'native/%'") == [(0,)]
+
+
+def test_the_accounting_check_reads_the_tables(platform):
+    """Rows lost from the warehouse after ingestion (here: deleted by hand) fail the blocking check on the next run."""
+    _materialize(platform, ingest_logs)
+    with duckdb.connect(str(platform.data.warehouse)) as conn:
+        conn.execute(f"DELETE FROM log_records WHERE source_file = 'native/{DAY}.jsonl' AND source_line <= 3")
+    result = dg.materialize([ingest_logs], partition_key=DAY.isoformat(), resources={"platform": platform},
+                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["every_line_accounted_for"] is False

@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 
 from eval_platform.ingest.file_ingest import file_sha256, ingest_file
-from eval_platform.ingest.landing import files_by_day
+from eval_platform.ingest.landing import files_by_day, landing_files
 from eval_platform.ingest.schemas import RecordSchemaError, validate_records
 from eval_platform.partitions import daily
 from eval_platform.publish.metadata import markdown_preview
@@ -19,6 +19,17 @@ QUARANTINE_RATE_CHECK = "quarantine_rate_below_threshold"
 SCHEMA_CHECK = "log_records_schema"
 
 _FILE_WHERE = "source_file IN (SELECT unnest(?::VARCHAR[]))"
+_ACCOUNTING_SQL = f"""
+SELECT f.source_file, f.format, f.lines, coalesce(r.lines, 0) AS records, coalesce(q.lines, 0) AS quarantined, f.skipped,
+       f.records AS reported_records, f.quarantined AS reported_quarantined
+FROM ingest_files f
+LEFT JOIN (SELECT source_file, count(DISTINCT source_line) AS lines FROM log_records WHERE {_FILE_WHERE} GROUP BY 1) r
+    USING (source_file)
+LEFT JOIN (SELECT source_file, count(DISTINCT source_line) AS lines FROM log_quarantine WHERE {_FILE_WHERE} GROUP BY 1) q
+    USING (source_file)
+WHERE {_FILE_WHERE.replace("source_file", "f.source_file")}
+ORDER BY f.source_file
+"""
 
 
 @dg.multi_asset(
@@ -79,12 +90,21 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
 
     run_id, now = context.run_id, datetime.now(UTC).replace(tzinfo=None)
     names = [s["source_file"] for s in stats]
+    day_files = [p.relative_to(landing).as_posix() for p in files]
     with platform.warehouse() as conn:
-        if stats and not schema_problems:
-            stat_frame = pl.DataFrame(stats).with_columns(
-                day=pl.lit(day), ingest_run_id=pl.lit(run_id), ingested_at=pl.lit(now)
-            )
-            with transaction(conn):
+        # files this partition ingested before that are no longer in landing/ (deleted, or renamed: a renamed
+        # copy would otherwise hold the same records twice); never when landing/ itself is empty or missing
+        gone = [f for (f,) in conn.execute("SELECT source_file FROM ingest_files WHERE day = ? ORDER BY 1", [day]).fetchall()
+                if f not in day_files] if landing_files(landing) else []
+        if gone:
+            context.log.warning(f"{day}: {len(gone)} file(s) no longer in landing/, their rows are removed: {gone[:10]}")
+        with transaction(conn):
+            for table in ("log_records", "log_quarantine", "ingest_files"):
+                replace_rows(conn, table, None, _FILE_WHERE, [gone], transaction=False)
+            if stats and not schema_problems:
+                stat_frame = pl.DataFrame(stats).with_columns(
+                    day=pl.lit(day), ingest_run_id=pl.lit(run_id), ingested_at=pl.lit(now)
+                )
                 for table, frame in (
                     ("log_records", pl.concat(records, how="diagonal_relaxed")),
                     ("log_quarantine", pl.concat(quarantine, how="diagonal_relaxed")),
@@ -92,12 +112,8 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
                 ):
                     frame = frame.with_columns(ingest_run_id=pl.lit(run_id)) if table != "ingest_files" else frame
                     replace_rows(conn, table, frame, _FILE_WHERE, [names], transaction=False)
-        day_files = [p.relative_to(landing).as_posix() for p in files]
-        accounting = conn.sql(
-            "SELECT source_file, format, lines, records, quarantined, skipped FROM ingest_files "
-            f"WHERE {_FILE_WHERE} ORDER BY source_file",
-            params=[day_files],
-        ).pl()
+        # the accounting as written: lines of each file found in the tables, not the counts ingestion reported
+        accounting = conn.sql(_ACCOUNTING_SQL, params=[day_files] * 3).pl()
         top_errors = conn.sql(
             "SELECT regexp_replace(error, '^line \\d+: ', '') AS error, count(*) AS lines FROM log_quarantine "
             f"WHERE {_FILE_WHERE} GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
@@ -105,9 +121,13 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
         ).pl()
         n_records = scalar(conn, f"SELECT count(*) FROM log_records WHERE {_FILE_WHERE}", [day_files])
 
-    unbalanced = accounting.filter(pl.col("lines") != pl.col("records") + pl.col("quarantined") + pl.col("skipped"))
+    unbalanced = accounting.filter(
+        (pl.col("lines") != pl.col("records") + pl.col("quarantined") + pl.col("skipped"))
+        | (pl.col("records") != pl.col("reported_records")) | (pl.col("quarantined") != pl.col("reported_quarantined"))
+    )
     rates = accounting.with_columns(rate=pl.col("quarantined") / pl.max_horizontal(pl.col("lines"), 1))
     too_many = rates.filter(pl.col("rate") > config.ingest.quarantine_warn_rate)
+    accounting = accounting.drop("reported_records", "reported_quarantined")
     totals = accounting.select(pl.col("lines", "records", "quarantined", "skipped").sum()).row(0, named=True) if accounting.height else {}
 
     yield dg.MaterializeResult(

@@ -60,13 +60,22 @@ def validate_records(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]
     reasons = cases.group_by("index").agg(
         pl.format("field '{}': failed {} (got {})", "column", "check", "failure_case").sort().str.join("; ").alias("reason")
     )
-    indexed = records.with_row_index("_row")
-    bad = indexed.join(reasons, left_on="_row", right_on="index", how="inner")
-    good = indexed.join(reasons, left_on="_row", right_on="index", how="anti").drop("_row")
-    quarantine = bad.select(
-        "source_file", "source_line", "day",
-        pl.struct(pl.exclude("_row", "reason")).struct.json_encode().alias("raw"),
-        pl.format("line {}: schema check: {}", "source_line", "reason").alias("error"),
-        "source_format", "content_hash",
+    indexed = records.with_row_index("_row").join(reasons, left_on="_row", right_on="index", how="left")
+    # a line is kept or quarantined whole: one failing record (of an OTLP line's several) takes its line along
+    bad_line = pl.col("reason").is_not_null().any().over("source_line")
+    good = indexed.filter(~bad_line).drop("_row", "reason")
+    quarantine = (
+        indexed.filter(bad_line)
+        .group_by("source_line", maintain_order=True)
+        .agg(
+            pl.col("source_file", "day", "source_format", "content_hash").first(),
+            raw=pl.struct(pl.exclude("_row", "reason", "source_line")).struct.json_encode().str.join("\n"),
+            reason=pl.col("reason").drop_nulls().str.join("; "),
+        )
+        .select(
+            "source_file", "source_line", "day", "raw",
+            pl.format("line {}: schema check: {}", "source_line", "reason").alias("error"),
+            "source_format", "content_hash",
+        )
     )
     return good, quarantine
