@@ -133,10 +133,10 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
 
 def cmd_check_logs(args: argparse.Namespace) -> int:
-    from eval_platform.config import load_config
+    from eval_platform.config import DataDir, load_config
     from eval_platform.ingest.check import check_file
 
-    config = load_config()
+    config, landing = load_config(), DataDir.from_env().landing
     if args.format:
         config = config.model_copy(update={"ingest": config.ingest.model_copy(update={"format": args.format,
                                                                                       "format_by_glob": {}})})
@@ -147,7 +147,7 @@ def cmd_check_logs(args: argparse.Namespace) -> int:
             print(f"{path}: no such file", file=sys.stderr)
             ok = False
             continue
-        check = check_file(path, config)
+        check = check_file(path, config, landing)
         print(check.report)
         ok = ok and check.ok
     return 0 if ok else 1

@@ -35,3 +35,14 @@ def test_cli_exit_code_and_format_override(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "a.jsonl: native, 5 lines -> 5 with records" in out and "a.jsonl: otel, 5 lines -> 0 with records" in out
     assert "missing.jsonl: no such file" in err
+
+
+def test_format_rules_match_the_path_under_landing(tmp_path):
+    from datetime import date
+
+    from eval_platform.config import PlatformConfig
+
+    config = PlatformConfig(partition_start=date(2026, 11, 1), ingest={"format_by_glob": {"proxy/*": "otel"}})
+    path = write_jsonl(tmp_path / "landing" / "proxy" / "a.jsonl", [json.dumps(native(i)) for i in range(3)])
+    assert "a.jsonl: otel, 3 lines -> 0 with records" in check_file(path, config, tmp_path / "landing").report
+    assert "a.jsonl: native, 3 lines -> 3 with records" in check_file(path, config).report  # outside landing: auto

@@ -22,15 +22,17 @@ class FileCheck:
     ok: bool  # a known format, some records, and a quarantine share within ingest.quarantine_warn_rate
 
 
-def check_file(path: Path, config: PlatformConfig, examples: int = 5) -> FileCheck:
-    """Ingest `path` in memory and describe the outcome (format rules apply to the file's name)."""
-    path = Path(path)
-    result = ingest_file(path, path.parent, config)
+def check_file(path: Path, config: PlatformConfig, landing: Path | None = None, examples: int = 5) -> FileCheck:
+    """Ingest `path` in memory and describe the outcome. `ingest.format_by_glob` matches the path under
+    `landing` when the file is there (as ingestion will), else the file's name."""
+    shown, path = path, Path(path).resolve()
+    root = Path(landing).resolve() if landing is not None else None
+    result = ingest_file(path, root if root is not None and root in path.parents else path.parent, config)
     stats, records, quarantine = result.stats, result.records, result.quarantine
     lines = max(stats["lines"], 1)
     # one line can hold several records (an OTLP export of several spans): say so when it happens
     many = f" ({records.height:,} records)" if records.height != stats["records"] else ""
-    out = [f"{path}: {stats['format']}, {stats['lines']:,} lines -> {stats['records']:,} with records{many}, "
+    out = [f"{shown}: {stats['format']}, {stats['lines']:,} lines -> {stats['records']:,} with records{many}, "
            f"{stats['quarantined']:,} quarantined, {stats['skipped']:,} skipped"]
     if quarantine.height:
         reasons = (

@@ -182,8 +182,9 @@ def ingest_file(path: Path, landing_root: Path, config: PlatformConfig, content_
 
     record_frame = pl.concat(records) if records else ParsedBatch.empty_records()
     if digest:
-        read_all = digest.bytes_read == path.stat().st_size  # else a read failed midway: hash the file itself
-        content_hash = digest.sha256.hexdigest() if read_all else file_sha256(path)
+        # the hash of the bytes actually ingested: if the file was cut short or grew while being read, the
+        # next run sees a different hash and reads it again (hashing the file now would hide the difference)
+        content_hash = digest.sha256.hexdigest()
         record_frame = _fill_record_ids(record_frame, content_hash)
     record_frame, repeats = _split_duplicates(record_frame)
     quarantine_frame = pl.concat([*quarantine, repeats]) if quarantine else repeats

@@ -56,14 +56,13 @@ def iter_line_batches(path: Path, max_line_bytes: int, block_bytes: int = BLOCK_
 
 
 class ReadDigest:
-    """sha256 of the bytes a reader returned, and how many there were (to tell a whole file from a cut one)."""
+    """sha256 of the bytes a reader returned, in order."""
 
     def __init__(self):
-        self.sha256, self.bytes_read = hashlib.sha256(), 0
+        self.sha256 = hashlib.sha256()
 
     def update(self, chunk: bytes) -> None:
         self.sha256.update(chunk)  # hashlib releases the GIL for large chunks
-        self.bytes_read += len(chunk)
 
 
 def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> Iterator[pl.DataFrame]:
