@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from eval_platform.config import PlatformConfig
-from eval_platform.ingest.detect import ADAPTER_MODULES, adapter_for, detect_format
+from eval_platform.ingest.detect import ADAPTERS, detect_format
 from eval_platform.ingest.formats.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, AdapterContext, ParsedBatch
 from eval_platform.ingest.formats.native import fallback_record_ids
 from eval_platform.ingest.lines import ReadDigest, hashes_while_reading, iter_line_batches
@@ -67,17 +67,12 @@ def _pii_lines(lines: pl.DataFrame) -> pl.Series:
 
 
 def _map_batch(lines: pl.DataFrame, module, ctx: AdapterContext, reason: str | None) -> ParsedBatch:
-    """Unreadable lines are quarantined here with their own reason; the adapter sees readable ones. Not redacted."""
+    """Map a batch with the file's adapter (which quarantines the lines the reader could not use, with the
+    reader's reason), or quarantine it whole when the file has no format. Not redacted."""
     if module is None:
         return ParsedBatch(ParsedBatch.empty_records(), _whole_batch_quarantine(lines, reason or "unknown log format"))
-    unreadable = lines.filter(pl.col("line_error").is_not_null())
-    readable = lines.filter(pl.col("line_error").is_null()) if unreadable.height else lines
-    parsed = module.parse(readable.select("source_line", "raw", "line_error"), ctx)
-    if parsed.file_error:
-        return ParsedBatch(ParsedBatch.empty_records(), _whole_batch_quarantine(lines, parsed.file_error))
+    parsed = module.parse(lines.select("source_line", "raw", "line_error"), ctx)
     quarantine = parsed.quarantine.select(pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items())
-    if unreadable.height:
-        quarantine = pl.concat([_whole_batch_quarantine(unreadable, ""), quarantine]).sort("source_line")
     records = parsed.records.select(
         *(pl.col(c).cast(t) for c, t in CANONICAL_SCHEMA.items()), pl.col("source_line").cast(pl.Int64)
     )
@@ -162,10 +157,8 @@ def ingest_file(path: Path, landing_root: Path, config: PlatformConfig, content_
     if configured == "auto":
         fmt = detect_format(first) if first is not None else None
         if fmt is None:
-            reason = f"unknown log format: no adapter ({', '.join(ADAPTER_MODULES)}) recognised the first lines"
-    module = adapter_for(fmt) if fmt else None
-    if fmt and module is None:
-        reason = f"unknown log format: no adapter available for format '{fmt}'"
+            reason = f"unknown log format: no adapter ({', '.join(ADAPTERS)}) recognised the first lines"
+    module = ADAPTERS[fmt] if fmt else None  # a configured format is one of ADAPTERS (config.LogFormat)
 
     lines = skipped = 0
     records: list[pl.DataFrame] = []

@@ -57,7 +57,6 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _NOT_VERSION = "".join(rf"(?<!\b{w})(?<!\\[nrtbf]{w})" for w in ("version ", "version: ", "ver ", r"ver\. "))
 _PY_IP = re.compile(r"(?i)(?=[0-9])" + _NOT_VERSION + _PY_LB + rf"{_OCTET}(?:\.{_OCTET}){{3}}(?![\w]|\.[0-9])")
 
-PLACEHOLDERS = ("[EMAIL]", "[PHONE]", "[CARD]", "[API_KEY]", "[BEARER_TOKEN]", "[IP]")
 
 
 def luhn_ok(digits: str) -> bool:

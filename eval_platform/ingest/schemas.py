@@ -10,8 +10,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-STATUSES = ["ok", "error"]
-OUTCOMES = ["resolved", "abandoned", "escalated"]
+from eval_platform.ingest.formats.base import OUTCOMES, STATUSES
 
 
 class LogRecordSchema(pa.DataFrameModel):
@@ -22,12 +21,12 @@ class LogRecordSchema(pa.DataFrameModel):
     turn: pl.Int32 = pa.Field(nullable=True, ge=1)
     routing_path: str = pa.Field(nullable=False, str_length={"min_value": 1})
     served_model: str = pa.Field(nullable=True)
-    status: str = pa.Field(nullable=False, isin=STATUSES)
+    status: str = pa.Field(nullable=False, isin=list(STATUSES))
     latency_ms: float = pa.Field(nullable=True, ge=0)
     cost_usd: float = pa.Field(nullable=True, ge=0)
     input_tokens: pl.Int64 = pa.Field(nullable=True, ge=0)
     output_tokens: pl.Int64 = pa.Field(nullable=True, ge=0)
-    user_outcome: str = pa.Field(nullable=True, isin=OUTCOMES)
+    user_outcome: str = pa.Field(nullable=True, isin=list(OUTCOMES))
     source_file: str = pa.Field(nullable=False)
     source_line: pl.Int64 = pa.Field(nullable=False, ge=1)
     source_format: str = pa.Field(nullable=False)

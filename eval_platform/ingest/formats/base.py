@@ -32,7 +32,8 @@ _POLARS_TYPES: dict[str, pl.DataType] = {
     "VARCHAR[]": pl.List(pl.String()),
 }
 CANONICAL_SCHEMA: dict[str, pl.DataType] = {name: _POLARS_TYPES[t] for name, t in CANONICAL_COLUMNS.items()}
-LINES_SCHEMA: dict[str, pl.DataType] = {"source_line": pl.Int64(), "raw": pl.String()}
+STATUSES = ("ok", "error")  # log_records.status
+OUTCOMES = ("resolved", "abandoned", "escalated")  # log_records.user_outcome
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "source_line": pl.Int64(),
     "raw": pl.String(),
@@ -68,8 +69,6 @@ class ParsedBatch:
     records: pl.DataFrame  # CANONICAL_SCHEMA plus `source_line`
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
     skipped: int = 0
-    # a file-level problem (e.g. unknown format): the caller quarantines every line with this reason
-    file_error: str | None = None
 
     @staticmethod
     def empty_records() -> pl.DataFrame:
@@ -89,12 +88,13 @@ except ImportError:
     from json import loads as json_loads
 
 
-def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMapper, loads: Callable = json_loads) -> ParsedBatch:
+def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMapper) -> ParsedBatch:
     """Run a per-line adapter over `lines`; a line may yield one record, several (OTLP batches) or none.
 
-    `loads` parses one raw line (json.loads or orjson.loads). A line the reader could not decode keeps
-    the reader's `line_error`. Errors become quarantine rows naming the line and field; `SkipRecord` counts the line as skipped. A line that yields several records keeps
-    its `source_line` on each, so lineage still resolves to the exact line.
+    Lines are parsed with orjson when installed, else json. A line the reader could not decode keeps the
+    reader's `line_error`. Errors become quarantine rows naming the line and field; `SkipRecord` counts the
+    line as skipped. A line that yields several records keeps its `source_line` on each, so lineage still
+    resolves to the exact line.
     """
     records: list[dict] = []
     quarantine: list[dict] = []
@@ -110,7 +110,7 @@ def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMa
             if raw is None or not raw.strip():
                 raise FieldError("(line)", "empty line")
             try:
-                obj = loads(raw)
+                obj = json_loads(raw)
             except ValueError as exc:
                 raise FieldError("(line)", f"not valid JSON: {exc}") from None
             mapped = map_line(obj, ctx)
@@ -136,9 +136,6 @@ def apply_line_mapper(lines: pl.DataFrame, ctx: AdapterContext, map_line: LineMa
     )
     q_frame = pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA) if quarantine else ParsedBatch.empty_quarantine()
     return ParsedBatch(records=rec_frame, quarantine=q_frame, skipped=skipped)
-
-
-OUTCOMES = ("resolved", "abandoned", "escalated")
 
 
 def resolve_outcome(found: list[tuple[str, object]], tags: list[str], rules: OutcomeRules) -> str | None:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from eval_platform.ingest.formats.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, AdapterContext, ParsedBatch
+from eval_platform.ingest.formats.base import (
+    CANONICAL_SCHEMA,
+    OUTCOMES,
+    QUARANTINE_SCHEMA,
+    STATUSES,
+    AdapterContext,
+    ParsedBatch,
+)
 
 FORMAT = "native"
-REQUIRED = ("ts", "session_id", "turn", "routing_path", "served_model", "messages", "status")
 ROLES = ("system", "user", "assistant", "tool")
-STATUSES = ("ok", "error")
-OUTCOMES = ("resolved", "abandoned", "escalated")
 
 # field name -> JSON path; the position in this tuple is the index into the extracted list (1-based in SQL)
 _FIELDS = (
