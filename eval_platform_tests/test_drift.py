@@ -44,3 +44,10 @@ def test_pure_mix_shift_has_no_quality_effect_and_new_types_still_add_up():
 
 def test_empty_period_gives_nan():
     assert math.isnan(decompose(_cells([]), _cells([("qa", 1, 1)]))["total"])
+
+
+def test_without_a_baseline_the_current_rate_is_still_reported():
+    """The first week has no baseline: nothing to split, but today's pass rate is known and kept."""
+    got = decompose(_cells([]), _cells([("qa", 4, 3), ("code", 4, 1)]))
+    assert got["current_rate"] == pytest.approx(0.5)
+    assert all(math.isnan(got[k]) for k in ("baseline_rate", "total", "mix_effect", "quality_effect"))

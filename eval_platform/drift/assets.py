@@ -29,8 +29,8 @@ FROM online_scores WHERE day BETWEEN ? AND ? GROUP BY ALL HAVING count(passed) >
 
 
 def baseline_bounds(day: date, baseline_days: int, lag_days: int) -> tuple[date, date]:
-    end = day - timedelta(days=lag_days)
-    return end - timedelta(days=baseline_days - 1), end
+    """The baseline window: `baseline_days` ending `lag_days` before `day`."""
+    return window_bounds(day - timedelta(days=lag_days), baseline_days)
 
 
 def _finite(value: float | None) -> float | None:
@@ -53,7 +53,7 @@ def drift_rows(day: date, mix_now: pl.DataFrame, mix_base: pl.DataFrame, cells_n
             split = {k: _finite(v) for k, v in split.items()}
             effects[scorer] = split
             long_rows.append({
-                "day": day, "routing_path": path, "scorer": scorer, "n": int(c_now["n"].sum()), "pass_rate": c_now["passes"].sum() / c_now["n"].sum(),
+                "day": day, "routing_path": path, "scorer": scorer, "n": int(c_now["n"].sum()), "pass_rate": split["current_rate"],
                 "baseline_n": int(c_base["n"].sum()), "baseline_pass_rate": split["baseline_rate"], "total_change": split["total"],
                 "mix_effect": split["mix_effect"], "quality_effect": split["quality_effect"],
             })

@@ -40,9 +40,10 @@ def decompose(baseline: pl.DataFrame, current: pl.DataFrame) -> dict[str, float]
         .fill_null(0)
     )
     n0, n1 = joined["n0"].sum(), joined["n1"].sum()
-    if n0 == 0 or n1 == 0:
+    if n0 == 0 or n1 == 0:  # one period alone has a rate, but nothing to split
         nan = float("nan")
-        return {"baseline_rate": nan, "current_rate": nan, "total": nan, "mix_effect": nan, "quality_effect": nan}
+        return {"baseline_rate": joined["p0"].sum() / n0 if n0 else nan, "current_rate": joined["p1"].sum() / n1 if n1 else nan,
+                "total": nan, "mix_effect": nan, "quality_effect": nan}
     w0 = (joined["n0"] / n0).to_numpy()
     w1 = (joined["n1"] / n1).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
