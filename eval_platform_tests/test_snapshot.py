@@ -89,3 +89,18 @@ def test_pruning_keeps_the_configured_number_and_files_are_owner_only(published)
     for path in [*snapshots, data.snapshots / LATEST, data.warehouse]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(data.snapshots.stat().st_mode) == 0o700
+
+
+def test_a_failed_copy_leaves_no_partial_file(published, monkeypatch):
+    import eval_platform.publish.snapshot as snapshot_module
+
+    data, _ = published
+    before = sorted(p.name for p in data.snapshots.iterdir())
+
+    def fail(name):
+        raise RuntimeError("copy failed midway")
+
+    monkeypatch.setattr(snapshot_module, "checked_identifier", fail)
+    with pytest.raises(RuntimeError, match="copy failed midway"):
+        publish_snapshot(data.warehouse, data.snapshots)
+    assert sorted(p.name for p in data.snapshots.iterdir()) == before

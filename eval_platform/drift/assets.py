@@ -109,8 +109,8 @@ def path_drift(context: dg.AssetExecutionContext, platform: Platform) -> dg.Mate
     )
 
 
-def _interval_columns(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
-    bounds = [wilson_interval(p, n) for p, n in zip(frame["passes"], frame["n"], strict=True)]
+def _interval_columns(frame: pl.DataFrame, prefix: str, alpha: float) -> pl.DataFrame:
+    bounds = [wilson_interval(p, n, alpha) for p, n in zip(frame["passes"], frame["n"], strict=True)]
     return frame.select(
         "routing_path", "scorer",
         pl.col("n").alias(f"{prefix}_n"), (pl.col("passes") / pl.col("n")).alias(f"{prefix}_pass_rate"),
@@ -141,7 +141,9 @@ def offline_online_gaps(context: dg.AssetExecutionContext, platform: Platform) -
         online = conn.sql(
             """SELECT routing_path, scorer, count(passed) AS n, count(*) FILTER (WHERE passed) AS passes FROM online_scores
                WHERE day BETWEEN ? AND ? GROUP BY ALL HAVING count(passed) > 0""", params=[start, end]).pl()
-        table = _interval_columns(offline, "offline").join(_interval_columns(online, "online"), on=["routing_path", "scorer"], how="full", coalesce=True)
+        alpha = cfg.stats.alpha  # the same confidence as path_gaps' intervals
+        table = _interval_columns(offline, "offline", alpha).join(
+            _interval_columns(online, "online", alpha), on=["routing_path", "scorer"], how="full", coalesce=True)
         table = table.with_columns(window_end=pl.lit(day), difference=pl.col("offline_pass_rate") - pl.col("online_pass_rate"))
         replace_rows(conn, "offline_online_gaps", table, "window_end = ?", [day])
     return dg.MaterializeResult(metadata={"table": dg.MetadataValue.md(markdown_preview(table.drop("window_end").with_columns(pl.col(pl.Float64).round(3)), rows=60))})

@@ -26,13 +26,18 @@ def publish_snapshot(warehouse: Path, snapshots: Path, *, keep: int = 5) -> Path
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = snapshots / f"eval-{stamp}.duckdb"
     partial = target.with_suffix(".duckdb.tmp")
-    with connect(warehouse) as conn:
-        conn.execute("ATTACH ? AS snap", [str(partial)])
-        try:
-            source = checked_identifier(scalar(conn, "SELECT current_database()"))
-            conn.execute(f"COPY FROM DATABASE {source} TO snap")
-        finally:
-            conn.execute("DETACH snap")
+    try:
+        with connect(warehouse) as conn:
+            conn.execute("ATTACH ? AS snap", [str(partial)])
+            try:
+                source = checked_identifier(scalar(conn, "SELECT current_database()"))
+                conn.execute(f"COPY FROM DATABASE {source} TO snap")
+            finally:
+                conn.execute("DETACH snap")
+    except BaseException:  # a failed copy leaves no full-size partial file behind
+        for leftover in (partial, partial.with_name(partial.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
     os.chmod(partial, 0o600)
     os.replace(partial, target)
     # A hard link published by rename: readers of the old latest keep their inode; new readers see the new one.
