@@ -7,6 +7,7 @@ from datetime import date
 import polars as pl
 
 from eval_platform.config import DataDir
+from eval_platform.gaps.tables import NO_SLICE
 from eval_platform.warehouse import connect
 
 _SUMMARY_SQL = """
@@ -32,7 +33,8 @@ def run_summary(data: DataDir, window_end: date) -> str:
     with connect(data.warehouse, read_only=True) as conn:
         row = conn.sql(_SUMMARY_SQL, params=[window_end]).pl().row(0, named=True)
         paths = conn.sql(
-            "SELECT routing_path, requests, round(share * 100, 2) AS share_pct, meaningful FROM routing_traffic "
+            "SELECT routing_path, requests, round(share * 100, 2) AS share_pct, meaningful, "
+            "window_end - window_start + 1 AS window_days FROM routing_traffic "
             "WHERE window_end = ? ORDER BY requests DESC", params=[window_end]
         ).pl()
     lines = [
@@ -44,7 +46,7 @@ def run_summary(data: DataDir, window_end: date) -> str:
         f"  gaps:     {row['flagged_gaps']} flagged",
     ]
     if paths.height:
-        lines.append("  traffic (7-day window):")
+        lines.append(f"  traffic ({paths['window_days'][0]}-day window):")
         lines += [f"    {r['routing_path']:<16} {r['requests']:>7} requests  {r['share_pct']:>6}%{'' if r['meaningful'] else '  (no slice: below threshold)'}" for r in paths.iter_rows(named=True)]
     return "\n".join(lines)
 
@@ -67,10 +69,10 @@ def _fmt(value: float | None, spec: str = ".2f") -> str:
 def _render(gaps: pl.DataFrame) -> str:
     head = f"{'source':<8} {'path':<14} {'scorer':<15} {'n':>5} {'pass':>5} {'95% CI':>13} {'rest':>5} {'gap':>6} {'gap 95% CI':>15} {'q':>7} {'flag':<4} {'mdg':>5}"
     lines = [head, "-" * len(head)]
-    notes: dict[tuple[str, str], str] = {}
+    notes: dict[tuple[str, str, str], list[str]] = {}  # (source, path, note) -> scorers it applies to
     for r in gaps.iter_rows(named=True):
         if r["n"] is None:
-            notes.setdefault((r["source"], r["routing_path"]), r["note"] or "")
+            notes.setdefault((r["source"], r["routing_path"], r["note"] or "no rows"), []).append(r["scorer"])
             continue
         ci = f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
         gap_ci = f"[{_fmt(r['gap_ci_low'], '+.2f')}, {_fmt(r['gap_ci_high'], '+.2f')}]" if r["gap_ci_low"] is not None else ""
@@ -79,9 +81,9 @@ def _render(gaps: pl.DataFrame) -> str:
             f"{_fmt(r['rest_pass_rate']):>5} {_fmt(r['gap'], '+.2f'):>6} {gap_ci:>15} {_fmt(r['q_value'], '.2g'):>7} "
             f"{'FLAG' if r['flagged'] else '':<4} {_fmt(r['min_detectable_gap']):>5}"
         )
-    for (src, path), note in sorted(notes.items()):
-        if "no slice" in note:
-            lines.append(f"{src:<8} {path[:14]:<14} {note}")
+    for (src, path, note), scorers in sorted(notes.items()):  # every note is shown, none silently dropped
+        which = "" if note == NO_SLICE else f" ({', '.join(sorted(s for s in scorers if s))})"
+        lines.append(f"{src:<8} {path[:14]:<14} {note}{which}")
     return "\n".join(lines)
 
 
