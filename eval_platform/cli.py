@@ -155,11 +155,11 @@ def cmd_check_logs(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from eval_platform.config import DataDir, load_config
-    from eval_platform.publish.snapshot import publish_snapshot
+    from eval_platform.publish.snapshot import LATEST, publish_snapshot
 
     data = DataDir.from_env()
     path = publish_snapshot(data.warehouse, data.snapshots, keep=load_config().publish.keep_snapshots)
-    print(f"published {path} -> {data.snapshots / 'latest.duckdb'}")
+    print(f"published {path} -> {data.snapshots / LATEST}")
     return 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 DEMO_CONFIG = Path(__file__).with_name("demo_config.yaml")
 LogFormat = Literal["auto", "native", "litellm", "otel"]
@@ -186,11 +186,6 @@ class PlatformConfig(_Strict):
     drift: DriftConfig = Field(default_factory=DriftConfig)
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
     publish: PublishConfig = Field(default_factory=PublishConfig)
-
-    @field_validator("partition_start", mode="before")
-    @classmethod
-    def _date(cls, value: object) -> object:
-        return date.fromisoformat(value) if isinstance(value, str) else value
 
     def format_for(self, relative_path: str) -> LogFormat:
         for pattern, fmt in self.ingest.format_by_glob.items():

@@ -11,9 +11,9 @@ import dagster as dg
 from eval_platform.config import PlatformConfig, load_config
 
 
-def daily_partitions(start: str | None = None) -> dg.DailyPartitionsDefinition:
+def daily_partitions(config: PlatformConfig) -> dg.DailyPartitionsDefinition:
     """Daily UTC partitions from `partition_start`; a window asset's partition D is the window ending on D."""
-    return dg.DailyPartitionsDefinition(start_date=start or load_config().partition_start.isoformat())
+    return dg.DailyPartitionsDefinition(start_date=config.partition_start.isoformat())
 
 
 def window_mapping(config: PlatformConfig) -> dg.TimeWindowPartitionMapping:
@@ -26,6 +26,7 @@ def drift_mapping(config: PlatformConfig) -> dg.TimeWindowPartitionMapping:
     return dg.TimeWindowPartitionMapping(start_offset=-(config.drift.baseline_lag_days + config.drift.baseline_days - 1))
 
 
-daily = daily_partitions()
-WINDOW = window_mapping(load_config())
-DRIFT_WINDOW = drift_mapping(load_config())
+_CONFIG = load_config()  # read once, when definitions load
+daily = daily_partitions(_CONFIG)
+WINDOW = window_mapping(_CONFIG)
+DRIFT_WINDOW = drift_mapping(_CONFIG)

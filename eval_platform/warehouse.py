@@ -114,11 +114,6 @@ def replace_rows(
             conn.unregister("_incoming")
 
 
-def query_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
-    """Run a parameterised query and return a polars frame (DuckDB 2.0 removed `.pl()` on connections)."""
-    return conn.sql(sql, params=list(params)).pl()
-
-
 def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> object:
     """The first column of the first row, or None. Fetches everything: DuckDB 2.0 refuses new work on a
     connection while a result is only partly fetched (`fetchone()` leaves it open)."""

@@ -46,7 +46,6 @@ Frame = pl.DataFrame | pl.LazyFrame
 RECORD_COLUMNS = ("record_id", "ts", "session_id", "turn", "routing_path", "task_type", "status", "prompt")
 ITEM_RECORD_COLUMNS = ("record_id", "messages", "retrieved_sources")
 
-REASONS = ("escalated", "abandoned", "expert_flagged")  # precedence order
 ITEM_SCHEMA: dict[str, pl.DataType] = {
     "corpus_item_id": pl.String(),
     "corpus_version": pl.String(),

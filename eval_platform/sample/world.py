@@ -44,7 +44,6 @@ BASE_LATENCY_MS: dict[str, float] = {
     "demo/judge": 300,
 }
 
-TASK_TYPES: tuple[str, ...] = ("qa_with_sources", "code", "reasoning", "prohibited", "small_talk")
 TASK_MIX: dict[str, float] = {
     "qa_with_sources": 0.40,
     "code": 0.20,

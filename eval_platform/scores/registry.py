@@ -54,7 +54,6 @@ class ScorerSpec:
     version: str
     fn: ScorerFn
     needs_engine: bool = False
-    description: str = ""
 
 
 _REGISTRY: dict[str, ScorerSpec] = {}
@@ -112,8 +111,7 @@ def scorer(*, name: str, version: str, needs_engine: bool = False) -> Callable[[
         if previous is not None and (previous.fn.__module__, previous.fn.__qualname__) != origin:
             raise ValueError(f"scorer {name!r} is already registered (version {_REGISTRY[name].version})")
         wrapped = _checked(name, fn)
-        doc = (fn.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = ScorerSpec(name, version, wrapped, needs_engine, doc[0] if doc else "")
+        _REGISTRY[name] = ScorerSpec(name, version, wrapped, needs_engine)
         return wrapped
 
     return register
