@@ -99,9 +99,8 @@ def replace_rows(
         try:
             conn.execute(f"DELETE FROM {table} WHERE {where}", list(params))
             inserted = 0
-            if frame is not None:
-                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
-                inserted = conn.execute("SELECT count(*) FROM _incoming").fetchall()[0][0]
+            if frame is not None:  # INSERT returns its row count: a relation is not run a second time to count
+                inserted = conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming").fetchall()[0][0]
             if transaction:
                 conn.execute("COMMIT")
             return inserted

@@ -50,6 +50,18 @@ def test_sessions_outcomes_paths_and_flags(conn):
     assert conn.execute("SELECT count(*) FROM sessions").fetchall()[0][0] == 4
 
 
+def test_a_session_whose_records_are_gone_is_dropped_on_rebuild(conn):
+    """A re-ingested file can rename a session (new id scheme) or drop it: its old row must not linger."""
+    flags = pl.DataFrame(schema=EXPERT_FLAGS_SCHEMA)
+    replace_rows(conn, "log_records", _records(RECORDS), "true")
+    rebuild_sessions(conn, flags, date(2026, 11, 21), 7)
+    renamed = [{**r, "session_id": "s1-new"} if r["session_id"] == "s1" else r for r in RECORDS]
+    replace_rows(conn, "log_records", _records(renamed), "true")
+    assert rebuild_sessions(conn, flags, date(2026, 11, 21), 7) == 4
+    ids = {r[0] for r in conn.execute("SELECT session_id FROM sessions").fetchall()}
+    assert ids == {"s1-new", "s2", "s3", "s4"}
+
+
 def test_traffic_shares_and_threshold(conn):
     replace_rows(conn, "log_records", _records(RECORDS), "true")
     rebuild_sessions(conn, pl.DataFrame(schema=EXPERT_FLAGS_SCHEMA), date(2026, 11, 21), 7)

@@ -84,7 +84,8 @@ def corpus_items(context: dg.AssetExecutionContext, platform: Platform) -> dg.Ma
         missing_sources = conn.sql(
             """SELECT c.corpus_item_id, s.source_record_id FROM corpus_items c, unnest(c.source_record_ids) AS s(source_record_id)
                WHERE c.corpus_version = ? AND c.reason <> 'golden'
-                 AND s.source_record_id NOT IN (SELECT record_id FROM log_records)""",
+                 -- NOT EXISTS is NULL-safe: one NULL record_id would make NOT IN pass every item
+                 AND NOT EXISTS (SELECT 1 FROM log_records l WHERE l.record_id = s.source_record_id)""",
             params=[build.version],
         ).pl()
         preview = conn.sql(

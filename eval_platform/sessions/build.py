@@ -83,7 +83,10 @@ def rebuild_sessions(conn: duckdb.DuckDBPyConnection, expert_flags: pl.DataFrame
     conn.register("expert_flags", expert_flags)
     try:
         rows = conn.sql(SESSIONS_SQL, params=[start, end])
-        return replace_rows(conn, "sessions", rows.pl(), f"session_id IN ({_TOUCHED})", [start, end])
+        # also sessions of the window whose records are all gone (a re-ingested file renamed or dropped them)
+        stale = ("day <= ? AND CAST(last_ts AS DATE) >= ? AND NOT EXISTS "
+                 "(SELECT 1 FROM log_records r WHERE r.session_id = sessions.session_id)")
+        return replace_rows(conn, "sessions", rows, f"session_id IN ({_TOUCHED}) OR ({stale})", [start, end, end, start])
     finally:
         conn.unregister("expert_flags")
 
