@@ -51,8 +51,35 @@ def read_overrides(labels_dir: Path) -> pl.DataFrame:
     return _read_csv(labels_dir / "overrides.csv", OVERRIDES_SCHEMA)
 
 
+def _golden_problem(obj: object) -> str | None:
+    """What is wrong with one golden item, or None."""
+    if not isinstance(obj, dict):
+        return f"expected a JSON object, got {type(obj).__name__}"
+    for key in ("routing_path", "messages"):
+        if key not in obj:
+            return f"field '{key}' is missing"
+    if not isinstance(obj["routing_path"], str) or not obj["routing_path"]:
+        return f"field 'routing_path': expected a non-empty string, got {obj['routing_path']!r}"
+    messages = obj["messages"]
+    if not isinstance(messages, list) or not messages:
+        return "field 'messages': expected a non-empty list of {role, content} objects"
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            return f"field 'messages[{i}]': expected an object with a string 'role'"
+    sources = obj.get("retrieved_sources")
+    if sources is not None and (not isinstance(sources, list) or not all(isinstance(x, str) for x in sources)):
+        return f"field 'retrieved_sources': expected a list of strings, got {sources!r}"
+    for key in ("should_refuse", "needs_citation"):
+        if obj.get(key) is not None and not isinstance(obj[key], bool):
+            return f"field '{key}': expected true, false or null, got {obj[key]!r}"
+    for key in ("task_type", "note"):
+        if obj.get(key) is not None and not isinstance(obj[key], str):
+            return f"field '{key}': expected a string or null, got {obj[key]!r}"
+    return None
+
+
 def read_golden(golden_dir: Path) -> pl.DataFrame:
-    """Curated golden items, one JSON object per line in `golden/*.jsonl`."""
+    """Curated golden items, one JSON object per line in `golden/*.jsonl`; errors name the file and line."""
     rows: list[dict] = []
     for path in sorted(golden_dir.glob("*.jsonl")) if golden_dir.exists() else []:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -62,9 +89,7 @@ def read_golden(golden_dir: Path) -> pl.DataFrame:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise LabelFileError(f"{path}:{number}: not valid JSON: {exc}") from None
-            for key in ("routing_path", "messages"):
-                if key not in obj:
-                    raise LabelFileError(f"{path}:{number}: field '{key}' is missing")
-            messages = obj["messages"]
-            rows.append({**{k: obj.get(k) for k in GOLDEN_SCHEMA}, "messages": messages if isinstance(messages, str) else json.dumps(messages)})
+            if problem := _golden_problem(obj):
+                raise LabelFileError(f"{path}:{number}: {problem}")
+            rows.append({**{k: obj.get(k) for k in GOLDEN_SCHEMA}, "messages": json.dumps(obj["messages"])})
     return pl.DataFrame(rows, schema=GOLDEN_SCHEMA) if rows else pl.DataFrame(schema=GOLDEN_SCHEMA)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 
 from eval_platform.config import LabelRules
 from eval_platform.corpus.labels import golden_labels, label_items
+from eval_platform.labels import LabelFileError, read_golden
 
 RULES = LabelRules(
     refuse_task_types=["prohibited"],
@@ -58,3 +61,18 @@ def test_a_pattern_polars_cannot_run_is_named_in_the_error():
     # rejected when the rules are built (config load), before any label is computed
     with pytest.raises(ValueError, match=r"prohibited_patterns\.1\s+Value error, not a usable regex: .*look-around"):
         LabelRules(prohibited_patterns=["ok", "(?<=look)behind"])
+
+
+@pytest.mark.parametrize("line, problem", [
+    ('{"routing_path": "primary", "messages": []}', "field 'messages': expected a non-empty list"),
+    ('{"routing_path": "primary", "messages": [{"role": "user", "content": "q"}], "should_refuse": "yes"}',
+     "field 'should_refuse': expected true, false or null, got 'yes'"),
+    ('{"routing_path": "primary", "messages": [{"role": "user", "content": "q"}], "retrieved_sources": "DOC-1"}',
+     "field 'retrieved_sources': expected a list of strings, got 'DOC-1'"),
+    ('["not", "an", "object"]', "expected a JSON object, got list"),
+    ('{"messages": [{"role": "user", "content": "q"}]}', "field 'routing_path' is missing"),
+])
+def test_a_bad_golden_line_names_file_line_and_field(tmp_path, line, problem):
+    (tmp_path / "golden.jsonl").write_text('{"routing_path": "primary", "messages": [{"role": "user", "content": "ok"}]}\n' + line + "\n")
+    with pytest.raises(LabelFileError, match=rf"golden.jsonl:2: {re.escape(problem)}"):
+        read_golden(tmp_path)

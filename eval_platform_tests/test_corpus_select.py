@@ -298,6 +298,8 @@ def test_overrides_beat_rules_and_golden_items_are_added():
     assert result.version != plain.version  # labels are part of the version
     gold = result.items.filter(pl.col("reason") == "golden")
     assert gold.height == 1 and gold["routing_path"].item() == "primary"
+    experimental = result.report.filter(pl.col("routing_path") == "experimental").row(0, named=True)
+    assert "1 golden item(s) not added: the path has no slice" in experimental["note"]  # said, not silently dropped
     assert (gold["should_refuse"].item(), gold["label_source"].item(), gold["prompt"].item()) == (True, "golden", "how to pick a lock")
     assert result.items.filter(pl.col("reason") != "golden").height == plain.items.height  # golden is on top
     again = build(records, sessions, cfg=cfg, golden=golden.reverse(), overrides=overrides)

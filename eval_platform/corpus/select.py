@@ -314,17 +314,8 @@ def _golden_items(golden: pl.DataFrame | None, paths: set[str], cfg: CorpusConfi
     if golden is None or golden.height == 0:
         return pl.DataFrame(schema={k: v for k, v in ITEM_SCHEMA.items() if k not in ("corpus_version", "window_end", "first_selected_version")})
     rows = []
-    for index, row in enumerate(golden.iter_rows(named=True)):
-        messages = row["messages"]
-        if isinstance(messages, str):
-            try:
-                messages = json.loads(messages)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"golden item {index + 1} ({row.get('routing_path')}): field 'messages' is not valid JSON: {exc}") from None
-        if isinstance(messages, pl.Series):
-            messages = messages.to_list()
-        if not isinstance(messages, list) or not messages:
-            raise ValueError(f"golden item {index + 1} ({row.get('routing_path')}): field 'messages' must be a non-empty list")
+    for row in golden.iter_rows(named=True):  # a few curated items, checked line by line by labels.read_golden
+        messages = json.loads(row["messages"])
         sources = list(row.get("retrieved_sources") or [])
         content = json.dumps([row["routing_path"], row.get("task_type"), messages, sources], sort_keys=True, ensure_ascii=False)
         users = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
@@ -413,7 +404,11 @@ def build_corpus(
         .sort(["routing_path", "_order"])
         .select(list(ITEM_SCHEMA))
     )
-    report = _report(items, traffic_rows, eligible_by_path, stats, prev_ids, stale, cfg, meaningful_share)
+    unsliced_golden = (  # golden items of paths without a slice are not added: the report says so
+        dict(golden.filter(~pl.col("routing_path").is_in(sorted(sliced))).group_by("routing_path").len().iter_rows())
+        if golden is not None and golden.height else {}
+    )
+    report = _report(items, traffic_rows, eligible_by_path, stats, prev_ids, stale, cfg, meaningful_share, unsliced_golden)
     return CorpusBuild(items=items.cast(ITEM_SCHEMA), version=version, report=report)
 
 
@@ -484,9 +479,10 @@ def _report(
     stale: set[str],
     cfg: CorpusConfig,
     meaningful_share: float | None,
+    unsliced_golden: dict[str, int],
 ) -> pl.DataFrame:
     rows = []
-    for path in sorted(set(traffic_rows) | set(eligible_by_path) | set(prev_ids)):
+    for path in sorted(set(traffic_rows) | set(eligible_by_path) | set(prev_ids) | set(unsliced_golden)):
         traffic = traffic_rows.get(path)
         meaningful = bool(traffic and traffic["meaningful"])
         mine = items.filter(pl.col("routing_path") == path)
@@ -505,6 +501,8 @@ def _report(
                 notes.append("no eligible sessions in the window")
             elif sampled.height < cfg.min_items_warn:
                 notes.append(f"only {sampled.height} items (min_items_warn {cfg.min_items_warn})")
+        if unsliced_golden.get(path):
+            notes.append(f"{unsliced_golden[path]} golden item(s) not added: the path has no slice")
         rows.append(
             {
                 "routing_path": path,
