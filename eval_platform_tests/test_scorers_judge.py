@@ -115,3 +115,24 @@ def test_judge_through_the_real_engine_and_demo_judge(tmp_path, monkeypatch):
     out = judge_scores(frame, CFG, lambda requests: run_requests_sync(requests, store=store, limits_for=limits_for))
     assert out["passed"].to_list() == [False, True, None]
     assert out["explanation"][0].startswith("FAIL:")
+
+
+def test_the_judge_only_gets_what_the_eval_run_left_of_the_budget(tmp_path):
+    """evals.budget_usd is per run: once eval_responses spent it, the judge starts no call."""
+    from datetime import datetime
+
+    from eval_platform.config import DEMO_CONFIG
+    from eval_platform.evals.response_store import ATTEMPT_SCHEMA, RESPONSE_SCHEMA, ResponseStore
+    from eval_platform.resources import Platform
+    from eval_platform.scores.assets import _judge
+
+    platform = Platform(data_dir=str(tmp_path / "data"), config_path=str(DEMO_CONFIG))
+    store = ResponseStore(platform.data.response_store)
+    spent = pl.DataFrame([{"run_id": "run-1", "request_hash": "h", "model": "demo/primary-large", "status": "ok",
+                           "error": None, "attempts": 1, "latency_ms": 1.0, "cost_usd": platform.config.evals.budget_usd,
+                           "created_at": datetime(2026, 11, 20)}], schema=ATTEMPT_SCHEMA)
+    store.save(pl.DataFrame(schema=RESPONSE_SCHEMA), spent)
+    frame = _frame().with_columns(pl.Series("response", ["As an AI language model, here.", "4", None]))
+    out = _judge(frame, platform, "run-1")
+    assert out["passed"].drop_nulls().len() == 0  # every call skipped for budget, none sent
+    assert store.attempts("run-1").filter(pl.col("status") == "ok").height == 1  # only the seeded eval call

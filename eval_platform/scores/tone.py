@@ -12,11 +12,11 @@ from __future__ import annotations
 import polars as pl
 
 from eval_platform.config import ScorersConfig, ToneScorer
+from eval_platform.scores.citation import CODE  # text inside code is not prose, for either scorer
 from eval_platform.scores.registry import scorer
 
 MIN_SHOUT_LETTERS = 20
 RULES = 4  # banned phrase, self-reference, shouting, blame
-CODE = r"(?s)```.*?```|`[^`\n]*`"
 # a run of at least 4 letters holding at least 3 capitals (3 capitals, and one more letter before, between or after)
 CAPS_WORD = (
     r"\p{L}\p{Lu}\p{L}*\p{Lu}\p{L}*\p{Lu}|\p{Lu}\p{L}+\p{Lu}\p{L}*\p{Lu}|"
