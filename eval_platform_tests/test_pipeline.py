@@ -80,6 +80,26 @@ def test_planted_gap_is_flagged_and_no_clean_path_is(demo):
     assert not {p for _, p, _ in flagged} & CLEAN_PATHS
 
 
+def test_a_flags_failing_examples_come_from_the_rows_it_was_computed_on(demo):
+    """Offline: this version's serving models of the path (not an alternative model); online: the window."""
+    from datetime import date
+
+    from eval_platform.gaps.assets import _EXAMPLES_SQL
+
+    data, _ = demo
+    version, day = _sql(data, "SELECT corpus_version, window_end FROM corpus_versions ORDER BY window_end DESC LIMIT 1")[0]
+    serving = {m for (m,) in _sql(data, "SELECT model FROM eval_candidates WHERE corpus_version = ? AND "
+                                        "routing_path = 'fallback' AND role = 'serving'", [version])}
+    alternatives = {m for (m,) in _sql(data, "SELECT DISTINCT model FROM eval_scores WHERE corpus_version = ? AND "
+                                             "routing_path = 'fallback' AND NOT passed", [version])} - serving
+    assert alternatives, "the demo has failing alternative models on the fallback slice"
+    params = {"path": "fallback", "scorer": "llm_judge", "source": "offline", "version": version,
+              "start": date(2000, 1, 1), "end": day}
+    with duckdb.connect(str(data / "snapshots" / "latest.duckdb"), read_only=True) as conn:
+        models = {m for (_, _, _, m, *_) in conn.sql(_EXAMPLES_SQL, params=params).fetchall()}
+    assert models and models <= serving
+
+
 def test_lineage_of_a_failing_score_reaches_the_exact_landing_line(demo):
     data, _ = demo
     rows = _sql(data, """SELECT response_id, record_id, source_file, source_line FROM failure_lineage

@@ -24,9 +24,18 @@ FROM eval_scores s JOIN eval_candidates c
 WHERE s.corpus_version = ? AND c.role = 'serving'
 """
 _ONLINE_SQL = "SELECT routing_path, scorer, passed, served_model AS model FROM online_scores WHERE day BETWEEN ? AND ?"
+# failing examples of one flagged gap, drawn from exactly the rows that gap was computed on: offline, this
+# corpus version's serving models of the path; online, the window's scored responses
 _EXAMPLES_SQL = """
 SELECT source, routing_path, scorer, model, record_id, source_file, source_line, explanation
-FROM failure_lineage WHERE routing_path = ? AND scorer = ? AND source = ? LIMIT 3
+FROM failure_lineage
+WHERE routing_path = $path AND scorer = $scorer AND source = $source
+  AND (source = 'online' OR (corpus_version = $version AND model IN (
+        SELECT model FROM eval_candidates WHERE corpus_version = $version AND routing_path = $path AND role = 'serving')))
+  AND (source = 'offline' OR record_id IN (
+        SELECT record_id FROM online_scores WHERE day BETWEEN $start AND $end AND routing_path = $path AND scorer = $scorer))
+ORDER BY source_file, source_line
+LIMIT 3
 """
 
 
@@ -67,7 +76,8 @@ def path_gaps(context: dg.AssetExecutionContext, platform: Platform) -> dg.Mater
         replace_rows(conn, "path_gaps", gaps, "window_end = ?", [day])
         flagged = gaps.filter(pl.col("flagged").fill_null(False))
         examples = [
-            conn.sql(_EXAMPLES_SQL, params=[r["routing_path"], r["scorer"], r["source"]]).pl()
+            conn.sql(_EXAMPLES_SQL, params={"path": r["routing_path"], "scorer": r["scorer"], "source": r["source"],
+                                            "version": version, "start": start, "end": end}).pl()
             for r in flagged.iter_rows(named=True)
         ]
     view = gaps.select("source", "routing_path", "scorer", "n", "pass_rate", "rest_pass_rate", "gap", "q_value", "flagged", "min_detectable_gap", "note")
