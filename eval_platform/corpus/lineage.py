@@ -120,13 +120,11 @@ def _scores(conn: duckdb.DuckDBPyConnection, table: str, key: str, value: str) -
     return [{"hop": "score", "source": "offline" if table == "eval_scores" else "online", **r} for r in rows]
 
 
-def _response_chain(conn: duckdb.DuckDBPyConnection, response: dict, landing_root: Path) -> list[dict]:
+def _response_hops(conn: duckdb.DuckDBPyConnection, response: dict) -> list[dict]:
+    """A response's scores and the response itself (no item, record or file reads)."""
     text = response.pop("response") or ""
     response["response_preview"] = text[:RESPONSE_PREVIEW_CHARS]
-    scores = _scores(conn, "eval_scores", "response_id", response["response_id"])
-    return scores + [{"hop": "response", **response}] + _item_hops(
-        conn, response["corpus_item_id"], response["corpus_version"], landing_root
-    )
+    return _scores(conn, "eval_scores", "response_id", response["response_id"]) + [{"hop": "response", **response}]
 
 
 def lineage_chain(conn: duckdb.DuckDBPyConnection, any_id: str, landing_root: Path) -> list[dict]:
@@ -141,7 +139,8 @@ def lineage_chain(conn: duckdb.DuckDBPyConnection, any_id: str, landing_root: Pa
     )
     responses = _rows(conn, response_sql.format("response_id = ?"), [any_id])
     if responses:
-        return _response_chain(conn, responses[0], landing_root)
+        response = responses[0]
+        return _response_hops(conn, response) + _item_hops(conn, response["corpus_item_id"], response["corpus_version"], landing_root)
     if _rows(conn, "SELECT 1 AS hit FROM corpus_items WHERE corpus_item_id = ? LIMIT 1", [any_id]):
         chain: list[dict] = []
         failing = _rows(
@@ -149,8 +148,8 @@ def lineage_chain(conn: duckdb.DuckDBPyConnection, any_id: str, landing_root: Pa
             response_sql.format("corpus_item_id = ? AND response_id IN (SELECT response_id FROM eval_scores WHERE NOT passed)"),
             [any_id],
         )
-        for response in failing:
-            chain += [hop for hop in _response_chain(conn, response, landing_root) if hop["hop"] in ("score", "response")]
+        for response in failing:  # the item and its records are read once, below, not once per response
+            chain += _response_hops(conn, response)
         return chain + _item_hops(conn, any_id, None, landing_root)
     if _rows(conn, "SELECT 1 AS hit FROM log_records WHERE record_id = ? LIMIT 1", [any_id]):
         chain = _scores(conn, "online_scores", "record_id", any_id)
