@@ -28,6 +28,9 @@ FROM online_scores WHERE day BETWEEN ? AND ? GROUP BY ALL HAVING count(passed) >
 """
 
 
+CHART_DAYS = 90  # the drift chart in the UI metadata shows this many days, so it does not grow with history
+
+
 def baseline_bounds(day: date, baseline_days: int, lag_days: int) -> tuple[date, date]:
     """The baseline window: `baseline_days` ending `lag_days` before `day`."""
     return window_bounds(day - timedelta(days=lag_days), baseline_days)
@@ -93,7 +96,8 @@ def path_drift(context: dg.AssetExecutionContext, platform: Platform) -> dg.Mate
             replace_rows(conn, "path_drift_scores", long_rows if long_rows.height else None, "day = ?", [day], transaction=False)
         history = conn.sql(
             """SELECT d.day, d.routing_path, d.mix_divergence, s.scorer, s.pass_rate FROM path_drift d
-               LEFT JOIN path_drift_scores s USING (day, routing_path) WHERE d.day <= ? ORDER BY d.day""", params=[day]
+               LEFT JOIN path_drift_scores s USING (day, routing_path)
+               WHERE d.day BETWEEN ? AND ? ORDER BY d.day""", params=[day - timedelta(days=CHART_DAYS - 1), day]
         ).pl()
     drifted = rows.filter(pl.col("stale")) if rows.height else rows
     return dg.MaterializeResult(
