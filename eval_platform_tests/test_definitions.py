@@ -1,6 +1,5 @@
 """The code location loads, and its shape is what the UI, schedules and checks rely on."""
 
-from datetime import datetime
 
 import dagster as dg
 
@@ -46,12 +45,7 @@ def test_blocking_checks_guard_ingest_and_corpus():
     assert ("corpus_items", "source_records_exist") in blocking
 
 
-def test_nightly_schedule_targets_last_complete_day_and_sensor_exists():
-    schedule = defs.resolve_schedule_def("nightly_schedule")
-    assert schedule.cron_schedule == "30 2 * * *"
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 30, 2, 30))
-    requests = schedule.evaluate_tick(context).run_requests
-    assert [r.partition_key for r in requests] == ["2026-11-29"]
+def test_landing_sensor_targets_the_ingest_job():  # the nightly schedule is tested in test_automation
     assert defs.resolve_sensor_def("landing_sensor").job_name == "ingest_job"
 
 

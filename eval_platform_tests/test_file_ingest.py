@@ -6,12 +6,10 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from eval_platform.config import PlatformConfig
 from eval_platform.ingest.detect import detect_format
 from eval_platform.ingest.file_ingest import file_sha256, ingest_file
-from eval_platform.ingest.landing import file_day
 from eval_platform.ingest.lines import read_lines
 
 CONFIG = PlatformConfig(partition_start=date(2026, 11, 1))
@@ -151,17 +149,6 @@ def test_detect_format_native(tmp_path):
     path = write_jsonl(tmp_path / "f.jsonl", ["", "{bad", json.dumps(native(1))])
     assert detect_format(read_lines(path, 10_000)) == "native"
     assert detect_format(read_lines(write_jsonl(tmp_path / "g.jsonl", ['{"a": 1}']), 10_000)) is None
-
-
-@pytest.mark.parametrize(("path", "expected"), [
-    ("2026-11-20/gateway.jsonl", date(2026, 11, 20)),
-    ("proxy/logs-2026-11-21.jsonl.gz", date(2026, 11, 21)),
-    ("2026/11/gateway.jsonl", None),
-    ("2026-11-20/export-2026-11-22.parquet", date(2026, 11, 22)),
-    ("bad-2026-13-40.jsonl", None),
-])
-def test_file_day(path, expected):
-    assert file_day(path) == expected
 
 
 def test_pii_hidden_behind_json_escapes_is_still_redacted(tmp_path):

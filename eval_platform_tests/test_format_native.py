@@ -10,6 +10,7 @@ import pytest
 
 from eval_platform.ingest.formats.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, AdapterContext
 from eval_platform.ingest.formats.native import looks_like, parse
+from eval_platform_tests.adapter_helpers import lines_frame
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "eval_platform" / "ingest" / "native_schema.json"
 CTX = AdapterContext(source_file="day/2026-11-20.jsonl", content_hash="c0ffee")
@@ -43,12 +44,7 @@ _DROP = object()
 
 
 def frame(*raws: str | None, errors: dict[int, str] | None = None) -> pl.DataFrame:
-    errors = errors or {}
-    return pl.DataFrame(
-        {"source_line": list(range(1, len(raws) + 1)), "raw": list(raws),
-         "line_error": [errors.get(i) for i in range(1, len(raws) + 1)]},
-        schema={"source_line": pl.Int64, "raw": pl.String, "line_error": pl.String},
-    )
+    return lines_frame(list(raws), errors)
 
 
 def test_good_line_maps_every_canonical_column():

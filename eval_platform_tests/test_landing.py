@@ -9,6 +9,10 @@ def test_file_day_from_name_or_directory():
     assert file_day("proxy/2026-11-21/req-abc.json") == date(2026, 11, 21)
     assert file_day("proxy/2026-13-45/x.jsonl") is None
     assert file_day("x.jsonl") is None
+    assert file_day("proxy/logs-2026-11-21.jsonl.gz") == date(2026, 11, 21)
+    assert file_day("2026/11/gateway.jsonl") is None  # a month folder is not a day
+    assert file_day("2026-11-20/export-2026-11-22.parquet") == date(2026, 11, 22)  # the last date wins
+    assert file_day("bad-2026-13-40.jsonl") is None
 
 
 def test_file_day_from_the_layouts_exports_use():
