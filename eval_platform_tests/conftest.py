@@ -1,4 +1,4 @@
-"""Shared test set-up: no network for litellm, and a fresh data directory per test when asked."""
+"""Shared test set-up: litellm never reaches the network (local price map, offline mode)."""
 
 from __future__ import annotations
 

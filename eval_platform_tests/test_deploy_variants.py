@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import shutil
 import stat
+import subprocess
+import sys
 from datetime import date
 
 import dagster as dg
@@ -150,11 +152,18 @@ def test_sensor_registers_paths_and_each_slice_runs_as_its_own_partition(small_r
 
 
 def test_sensor_skips_while_the_warehouse_is_being_written(small_run):
+    """A run in another process holds the writer lock: the sensor skips this tick and says why."""
     data, _ = small_run
-    with connect(data.warehouse):  # a run holding the writer lock
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); sys.stdin.read()"
+    ), str(data.warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
         with dg.instance_for_test() as instance:
             result = scaled.routing_path_sensor(dg.build_sensor_context(instance=instance))
-    assert isinstance(result, dg.SkipReason)
+    finally:
+        holder.communicate("", timeout=30)  # closing its stdin ends it, releasing the lock
+    assert isinstance(result, dg.SkipReason) and "warehouse not readable now (IOException)" in result.skip_message
 
 
 def test_export_parquet_partitions_by_day_and_reads_back_with_hive_partitioning(small_run, tmp_path):
