@@ -38,7 +38,7 @@ TABLES: dict[str, str] = {
     "ingest_files": """
         source_file VARCHAR NOT NULL, content_hash VARCHAR NOT NULL, day DATE, format VARCHAR,
         lines BIGINT, records BIGINT, quarantined BIGINT, skipped BIGINT,
-        ingest_run_id VARCHAR, ingested_at TIMESTAMP, note VARCHAR""",
+        ingest_run_id VARCHAR, ingested_at TIMESTAMP, note VARCHAR, settings VARCHAR""",
     "log_records": """
         record_id VARCHAR, day DATE NOT NULL, ts TIMESTAMP NOT NULL, session_id VARCHAR NOT NULL,
         turn INTEGER, routing_path VARCHAR NOT NULL, served_model VARCHAR, route_reason VARCHAR,

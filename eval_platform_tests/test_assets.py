@@ -97,3 +97,17 @@ def test_the_accounting_check_reads_the_tables(platform):
                             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["every_line_accounted_for"] is False
+
+
+def test_a_changed_format_setting_reingests_the_file(platform, tmp_path):
+    """A file quarantined whole under the wrong format is read again once the config names the right one."""
+    cfg = yaml.safe_load(open(platform.config_path))
+    cfg.setdefault("ingest", {})["format_by_glob"] = {"native/*": "otel"}  # wrong on purpose
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(yaml.safe_dump(cfg))
+    _materialize(Platform(data_dir=platform.data_dir, config_path=str(wrong)), ingest_logs)
+    name = f"native/{DAY}.jsonl"
+    assert _count(platform, f"SELECT format, records FROM ingest_files WHERE source_file = '{name}'") == [("otel", 0)]
+    _materialize(platform, ingest_logs)  # the right config; the file's bytes did not change
+    (fmt, records), = _count(platform, f"SELECT format, records FROM ingest_files WHERE source_file = '{name}'")
+    assert fmt == "native" and records > 0

@@ -1,11 +1,14 @@
 """Ingestion assets: landing files -> ingest_files, log_records, log_quarantine (daily partitions)."""
 
 
+import hashlib
+import json
 from datetime import UTC, date, datetime
 
 import dagster as dg
 import polars as pl
 
+from eval_platform.config import PlatformConfig
 from eval_platform.ingest.file_ingest import file_sha256, ingest_file
 from eval_platform.ingest.landing import files_by_day, landing_files
 from eval_platform.ingest.schemas import RecordSchemaError, validate_records
@@ -19,6 +22,15 @@ QUARANTINE_RATE_CHECK = "quarantine_rate_below_threshold"
 SCHEMA_CHECK = "log_records_schema"
 
 _FILE_WHERE = "source_file IN (SELECT unnest(?::VARCHAR[]))"
+
+
+def ingest_settings(config: PlatformConfig, source_file: str) -> str:
+    """A fingerprint of what ingesting `source_file` depends on besides its bytes (its format, the line
+    limit, the outcome rules): changing any of them re-ingests the file on the next run."""
+    relevant = {"format": config.format_for(source_file), "max_line_bytes": config.ingest.max_line_bytes,
+                "outcome_rules": config.outcome_rules.model_dump(mode="json")}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
 _ACCOUNTING_SQL = f"""
 SELECT f.source_file, f.format, f.lines, coalesce(r.lines, 0) AS records, coalesce(q.lines, 0) AS quarantined, f.skipped,
        f.records AS reported_records, f.quarantined AS reported_quarantined
@@ -62,10 +74,12 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
     landing, config = platform.data.landing, platform.config
     files = files_by_day(landing).get(day, [])
     with platform.warehouse() as conn:
-        known = dict(conn.execute("SELECT source_file, content_hash FROM ingest_files").fetchall())
+        known = {f: (h, s) for f, h, s in conn.execute("SELECT source_file, content_hash, settings FROM ingest_files").fetchall()}
     # only a file ingested before needs its hash up front; a new one is hashed while ingest_file reads it
     hashes = {p: file_sha256(p) for p in files if p.relative_to(landing).as_posix() in known}
-    changed = [p for p in files if p not in hashes or known[p.relative_to(landing).as_posix()] != hashes[p]]
+    # a file is read again when its bytes changed, or the settings its ingestion depends on did
+    changed = [p for p in files if p not in hashes
+               or known[name := p.relative_to(landing).as_posix()] != (hashes[p], ingest_settings(config, name))]
     context.log.info(f"{day}: {len(files)} landing file(s), {len(changed)} new or changed")
 
     records, quarantine, stats, schema_problems, rejected_total = [], [], [], [], 0
@@ -79,7 +93,7 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
         rejected_total += rejected.height
         records.append(good)
         quarantine.extend([result.quarantine, rejected])
-        row = dict(result.stats)
+        row = dict(result.stats, settings=ingest_settings(config, result.stats["source_file"]))
         row["records"] -= rejected.height
         row["quarantined"] += rejected.height
         stats.append(row)
