@@ -51,6 +51,8 @@ class IngestConfig(_Strict):
     format_by_glob: dict[str, LogFormat] = Field(default_factory=dict)
     max_line_bytes: int = Field(default=16 * 1024 * 1024, gt=0)  # LiteLLM payloads with inline images run to MBs
     quarantine_warn_rate: float = Field(default=0.05, ge=0, le=1)
+    # a partition's rows held in memory before the next file's ingestion spills them to Parquet (data/tmp/)
+    spill_bytes: int = Field(default=2 * 1024**3, ge=0)
 
 
 class OutcomeRules(_Strict):
@@ -173,6 +175,12 @@ class PublishConfig(_Strict):
     keep_snapshots: int = Field(default=5, ge=1)
 
 
+class WarehouseConfig(_Strict):
+    # DuckDB's memory_limit for the asset runs' warehouse connections ("4GB", "512MiB"); unset = DuckDB's
+    # default, 80% of RAM. A write's checkpoint uses as much as it is allowed (4.3 GiB for 3 GB of new rows).
+    memory_limit: str | None = Field(default=None, pattern=r"^[0-9]+(\.[0-9]+)? ?([KMGT]i?B)$")
+
+
 class PlatformConfig(_Strict):
     partition_start: date
     ingest: IngestConfig = Field(default_factory=IngestConfig)
@@ -186,6 +194,7 @@ class PlatformConfig(_Strict):
     drift: DriftConfig = Field(default_factory=DriftConfig)
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
     publish: PublishConfig = Field(default_factory=PublishConfig)
+    warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
 
     def format_for(self, relative_path: str) -> LogFormat:
         for pattern, fmt in self.ingest.format_by_glob.items():
@@ -238,6 +247,11 @@ class DataDir(BaseModel):
     @cached_property
     def warehouse(self) -> Path:
         return self.root / "warehouse" / "eval.duckdb"
+
+    @cached_property
+    def tmp(self) -> Path:
+        """Scratch space (rows spilled by ingestion); every user removes its own files."""
+        return self.root / "tmp"
 
     @cached_property
     def snapshots(self) -> Path:

@@ -29,5 +29,5 @@ class Platform(dg.ConfigurableResource):
 
     @contextmanager
     def warehouse(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(self.data.warehouse, read_only=read_only) as conn:
+        with connect(self.data.warehouse, read_only=read_only, memory_limit=self.config.warehouse.memory_limit) as conn:
             yield conn

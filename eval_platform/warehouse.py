@@ -31,15 +31,20 @@ def checked_identifier(name: str) -> str:
 
 
 @contextmanager
-def connect(path: Path, *, read_only: bool = False, retries: int = 20) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse (creating it owner-only), retrying briefly while another process holds the lock."""
+def connect(path: Path, *, read_only: bool = False, retries: int = 20,
+            memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse (creating it owner-only), retrying briefly while another process holds the lock.
+
+    `memory_limit` (DuckDB's setting, e.g. "2GB") bounds what the connection's queries and checkpoints use.
+    """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
     delay = 0.05
     for attempt in range(retries):
         try:
-            conn = duckdb.connect(str(path), read_only=read_only)
+            conn = duckdb.connect(str(path), read_only=read_only,
+                                  config={"memory_limit": memory_limit} if memory_limit else {})
             break
         except duckdb.IOException as exc:
             # only a lock held by another process is worth waiting for; a missing file or a permission

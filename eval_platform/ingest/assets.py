@@ -3,7 +3,9 @@
 
 import hashlib
 import json
+import tempfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -12,6 +14,7 @@ from eval_platform.config import PlatformConfig
 from eval_platform.ingest.file_ingest import file_sha256, ingest_file
 from eval_platform.ingest.landing import files_by_day, landing_files
 from eval_platform.ingest.schemas import RecordSchemaError, validate_records
+from eval_platform.ingest.spill import PartitionRows, remove_stale
 from eval_platform.partitions import daily
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
@@ -42,6 +45,31 @@ LEFT JOIN (SELECT source_file, count(DISTINCT source_line) AS lines FROM log_qua
 WHERE {_FILE_WHERE.replace("source_file", "f.source_file")}
 ORDER BY f.source_file
 """
+
+
+def _write_partition(context: dg.AssetExecutionContext, platform: Platform, day: date, files: list[Path],
+                     stats: list[dict], schema_problems: list[str], rows: PartitionRows) -> None:
+    """One transaction: drop the rows of files gone from landing/, replace those of the files just read."""
+    landing, run_id, now = platform.data.landing, context.run_id, datetime.now(UTC).replace(tzinfo=None)
+    names = [s["source_file"] for s in stats]
+    day_files = [p.relative_to(landing).as_posix() for p in files]
+    with platform.warehouse() as conn:
+        # files this partition ingested before that are no longer in landing/ (deleted, or renamed: a renamed
+        # copy would otherwise hold the same records twice); never when landing/ itself is empty or missing
+        gone = [f for (f,) in conn.execute("SELECT source_file FROM ingest_files WHERE day = ? ORDER BY 1", [day]).fetchall()
+                if f not in day_files] if landing_files(landing) else []
+        if gone:
+            context.log.warning(f"{day}: {len(gone)} file(s) no longer in landing/, their rows are removed: {gone[:10]}")
+        with transaction(conn):
+            for table in ("log_records", "log_quarantine", "ingest_files"):
+                replace_rows(conn, table, None, _FILE_WHERE, [gone], transaction=False)
+            if stats and not schema_problems:
+                stat_frame = pl.DataFrame(stats).with_columns(
+                    day=pl.lit(day), ingest_run_id=pl.lit(run_id), ingested_at=pl.lit(now)
+                )
+                for table in ("log_records", "log_quarantine"):
+                    replace_rows(conn, table, rows.rows(conn, table), _FILE_WHERE, [names], transaction=False)
+                replace_rows(conn, "ingest_files", stat_frame, _FILE_WHERE, [names], transaction=False)
 
 
 @dg.multi_asset(
@@ -82,50 +110,38 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
                or known[name := p.relative_to(landing).as_posix()] != (hashes[p], ingest_settings(config, name))]
     context.log.info(f"{day}: {len(files)} landing file(s), {len(changed)} new or changed")
 
-    records, quarantine, stats, schema_problems, rejected_total = [], [], [], [], 0
-    for number, path in enumerate(changed, start=1):
-        result = ingest_file(path, landing, config, content_hash=hashes.get(path))
-        try:
-            good, rejected = validate_records(result.records)
-        except RecordSchemaError as exc:
-            schema_problems.append(f"{result.stats['source_file']}: {exc}")
-            continue
-        rejected_total += rejected.height
-        records.append(good)
-        quarantine.extend([result.quarantine, rejected])
-        row = dict(result.stats, settings=ingest_settings(config, result.stats["source_file"]))
-        row["records"] -= rejected.height
-        row["quarantined"] += rejected.height
-        stats.append(row)
-        context.log.info(
-            f"[{number}/{len(changed)}] {row['source_file']}: {row['lines']} lines, {row['records']} records, "
-            f"{row['quarantined']} quarantined, {row['skipped']} skipped ({row['format']})"
-        )
+    stats, schema_problems, rejected_total = [], [], 0
+    platform.data.tmp.mkdir(parents=True, exist_ok=True)
+    if stale := remove_stale(platform.data.tmp, "ingest-"):
+        context.log.warning(f"removed {len(stale)} spill folder(s) left by killed runs: {[p.name for p in stale]}")
+    with tempfile.TemporaryDirectory(prefix=f"ingest-{day}-", dir=platform.data.tmp) as spill_dir:
+        rows = PartitionRows(Path(spill_dir), config.ingest.spill_bytes)
+        for number, path in enumerate(changed, start=1):
+            if rows.make_room():
+                context.log.info(f"{day}: {rows.spilled_bytes / 2**20:,.0f} MiB of rows spilled to Parquet "
+                                 f"(ingest.spill_bytes {config.ingest.spill_bytes:,})")
+            result = ingest_file(path, landing, config, content_hash=hashes.get(path))
+            try:
+                good, rejected = validate_records(result.records)
+            except RecordSchemaError as exc:
+                schema_problems.append(f"{result.stats['source_file']}: {exc}")
+                continue
+            rejected_total += rejected.height
+            run = pl.lit(context.run_id).alias("ingest_run_id")
+            rows.add("log_records", good.with_columns(run))
+            rows.add("log_quarantine", pl.concat([result.quarantine, rejected], how="diagonal_relaxed").with_columns(run))
+            row = dict(result.stats, settings=ingest_settings(config, result.stats["source_file"]))
+            row["records"] -= rejected.height
+            row["quarantined"] += rejected.height
+            stats.append(row)
+            context.log.info(
+                f"[{number}/{len(changed)}] {row['source_file']}: {row['lines']} lines, {row['records']} records, "
+                f"{row['quarantined']} quarantined, {row['skipped']} skipped ({row['format']})"
+            )
+        _write_partition(context, platform, day, files, stats, schema_problems, rows)
 
-    run_id, now = context.run_id, datetime.now(UTC).replace(tzinfo=None)
-    names = [s["source_file"] for s in stats]
     day_files = [p.relative_to(landing).as_posix() for p in files]
     with platform.warehouse() as conn:
-        # files this partition ingested before that are no longer in landing/ (deleted, or renamed: a renamed
-        # copy would otherwise hold the same records twice); never when landing/ itself is empty or missing
-        gone = [f for (f,) in conn.execute("SELECT source_file FROM ingest_files WHERE day = ? ORDER BY 1", [day]).fetchall()
-                if f not in day_files] if landing_files(landing) else []
-        if gone:
-            context.log.warning(f"{day}: {len(gone)} file(s) no longer in landing/, their rows are removed: {gone[:10]}")
-        with transaction(conn):
-            for table in ("log_records", "log_quarantine", "ingest_files"):
-                replace_rows(conn, table, None, _FILE_WHERE, [gone], transaction=False)
-            if stats and not schema_problems:
-                stat_frame = pl.DataFrame(stats).with_columns(
-                    day=pl.lit(day), ingest_run_id=pl.lit(run_id), ingested_at=pl.lit(now)
-                )
-                for table, frame in (
-                    ("log_records", pl.concat(records, how="diagonal_relaxed")),
-                    ("log_quarantine", pl.concat(quarantine, how="diagonal_relaxed")),
-                    ("ingest_files", stat_frame),
-                ):
-                    frame = frame.with_columns(ingest_run_id=pl.lit(run_id)) if table != "ingest_files" else frame
-                    replace_rows(conn, table, frame, _FILE_WHERE, [names], transaction=False)
         # the accounting as written: lines of each file found in the tables, not the counts ingestion reported
         accounting = conn.sql(_ACCOUNTING_SQL, params=[day_files] * 3).pl()
         top_errors = conn.sql(

@@ -18,6 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 BENCHES = [
     ("ingest (issue 2)", "bench_ingest.py", ["--lines", "1000000"], ["--lines", "100000"]),
+    ("ingest memory, day of 4 files (issue 2)", "bench_spill.py", ["--lines", "1000000"], ["--lines", "100000"]),
     ("corpus (issue 3)", "bench_corpus.py", ["--records", "1000000"], ["--records", "100000", "--repeats", "1"]),
     ("engine (issue 4)", "bench_engine.py", [], ["--calls", "200", "--slow-calls", "100", "--repeat", "1"]),
     ("scoring (issue 5)", "bench_scoring.py", ["--records", "1000000"], ["--records", "100000"]),
