@@ -46,9 +46,32 @@ def read_expert_flags(labels_dir: Path) -> pl.DataFrame:
     return flags.with_columns(pl.col("session_id", "record_id").str.strip_chars().replace("", None))
 
 
+TRUE_WORDS = ("true", "t", "yes", "y", "1")
+FALSE_WORDS = ("false", "f", "no", "n", "0")
+
+
 def read_overrides(labels_dir: Path) -> pl.DataFrame:
-    """`overrides.csv`: record_id, should_refuse, needs_citation, note (blank = keep the rule's label)."""
-    return _read_csv(labels_dir / "overrides.csv", OVERRIDES_SCHEMA)
+    """`overrides.csv`: record_id, should_refuse, needs_citation, note (blank = keep the rule's label).
+
+    A label cell is true/false, yes/no, y/n, t/f or 1/0 (any case) or blank; anything else is an error
+    naming the file, the line and the column, never a silently kept rule label.
+    """
+    path = labels_dir / "overrides.csv"
+    text = {c: (pl.String if t == pl.Boolean else t) for c, t in OVERRIDES_SCHEMA.items()}
+    frame = _read_csv(path, text)
+    labels = [c for c, t in OVERRIDES_SCHEMA.items() if t == pl.Boolean]
+    words = {c: pl.col(c).str.strip_chars().str.to_lowercase() for c in labels}
+    for column, word in words.items():
+        bad = frame.with_row_index("_row").filter(
+            word.is_not_null() & (word != "") & ~word.is_in(TRUE_WORDS + FALSE_WORDS))
+        if bad.height:
+            row, value = bad.row(0, named=True)["_row"], bad.row(0, named=True)[column]
+            raise LabelFileError(f"{path}: line {row + 2}: field '{column}': expected one of "
+                                 f"{'/'.join(TRUE_WORDS + FALSE_WORDS)} or blank, got {value!r}"
+                                 + (f" ({bad.height - 1} more such rows)" if bad.height > 1 else ""))
+    return frame.with_columns(
+        pl.when(word.is_in(TRUE_WORDS)).then(True).when(word.is_in(FALSE_WORDS)).then(False)
+        .otherwise(None).alias(column) for column, word in words.items())
 
 
 def _golden_problem(obj: object) -> str | None:

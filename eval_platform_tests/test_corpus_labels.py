@@ -9,7 +9,7 @@ import pytest
 
 from eval_platform.config import LabelRules
 from eval_platform.corpus.labels import golden_labels, label_items
-from eval_platform.labels import LabelFileError, read_golden
+from eval_platform.labels import LabelFileError, read_golden, read_overrides
 
 RULES = LabelRules(
     refuse_task_types=["prohibited"],
@@ -76,3 +76,15 @@ def test_a_bad_golden_line_names_file_line_and_field(tmp_path, line, problem):
     (tmp_path / "golden.jsonl").write_text('{"routing_path": "primary", "messages": [{"role": "user", "content": "ok"}]}\n' + line + "\n")
     with pytest.raises(LabelFileError, match=rf"golden.jsonl:2: {re.escape(problem)}"):
         read_golden(tmp_path)
+
+
+def test_override_labels_accept_the_usual_spellings_and_name_a_bad_cell(tmp_path):
+    (tmp_path / "overrides.csv").write_text(
+        "record_id,should_refuse,needs_citation,note\nr1,Yes,0,\nr2, n ,,blank keeps the rule\nr3,TRUE,1,\n")
+    got = read_overrides(tmp_path)
+    assert got.schema["should_refuse"] == pl.Boolean and got.schema["needs_citation"] == pl.Boolean
+    assert got.select("record_id", "should_refuse", "needs_citation").rows() == [
+        ("r1", True, False), ("r2", False, None), ("r3", True, True)]
+    (tmp_path / "overrides.csv").write_text("record_id,should_refuse,needs_citation,note\nr1,yes,,\nr2,maybe,,\n")
+    with pytest.raises(LabelFileError, match=r"overrides.csv: line 3: field 'should_refuse': .* got 'maybe'"):
+        read_overrides(tmp_path)

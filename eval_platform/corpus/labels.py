@@ -12,15 +12,13 @@ from __future__ import annotations
 import polars as pl
 
 from eval_platform.config import LabelRules
-
-_TRUE = ["true", "t", "yes", "y", "1"]
-_FALSE = ["false", "f", "no", "n", "0"]
+from eval_platform.labels import FALSE_WORDS, TRUE_WORDS
 
 
 def _as_bool(column: str) -> pl.Expr:
     """A label column as Boolean, whether it arrives typed or as CSV text ("" = no value)."""
     text = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
-    return pl.when(text.is_in(_TRUE)).then(True).when(text.is_in(_FALSE)).then(False).otherwise(None).alias(column)
+    return pl.when(text.is_in(TRUE_WORDS)).then(True).when(text.is_in(FALSE_WORDS)).then(False).otherwise(None).alias(column)
 
 
 def prohibited_regex(rules: LabelRules) -> str | None:
