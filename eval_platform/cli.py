@@ -128,7 +128,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     if not chain:
         print(f"no corpus item, response or record with id {args.id!r}", file=sys.stderr)
         return 1
-    print(format_chain(chain))
+    print(format_chain(chain, raw=args.raw))
     return 0
 
 
@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_gaps)
     p = sub.add_parser("lineage", help="the chain from a failing response / record / corpus item to file and line")
     p.add_argument("id")
+    p.add_argument("--raw", action="store_true",
+                   help="print landing lines as they are in the file, PII included (default: redacted)")
     p.set_defaults(func=cmd_lineage)
     p = sub.add_parser("check-logs", help="what ingestion would make of log files (nothing is written); "
                        "exit 1 if a file has no records, an unknown format or too many quarantined lines")

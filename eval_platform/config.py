@@ -89,6 +89,9 @@ class ModelLimits(_Strict):
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     api_base: str | None = None
+    # the litellm model string to call for this name when the name as logged is not callable (a LiteLLM
+    # log's served model is the provider's answer, e.g. "gpt-4o-2024-08-06" for "azure/my-deployment")
+    litellm_model: str | None = None
     # name of the environment variable holding this provider's key (else litellm's usual variables)
     api_key_env: str | None = None
     # price override for models litellm does not know (USD per token)

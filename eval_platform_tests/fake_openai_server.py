@@ -33,6 +33,7 @@ class _State:
         self.hit_times: dict[str, list[float]] = defaultdict(list)
         self.in_flight = 0
         self.max_in_flight = 0
+        self.models: list[str] = []  # the `model` of each request body, in arrival order
 
     def begin(self, prompt: str) -> str:
         """Count a hit and return the scripted action for it."""
@@ -57,6 +58,7 @@ class _State:
                 "total": sum(self.hits.values()),
                 "max_in_flight": self.max_in_flight,
                 "in_flight": self.in_flight,
+                "models": list(self.models),
             }
 
 
@@ -122,6 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _chat(self, body: dict) -> None:
         messages = body.get("messages") or [{}]
         prompt = str(messages[-1].get("content", ""))
+        with self.state.lock:
+            self.state.models.append(str(body.get("model")))
         action = self.state.begin(prompt)
         try:
             kind, _, arg = action.partition(":")

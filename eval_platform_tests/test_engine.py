@@ -69,6 +69,16 @@ def test_ok_rows_in_input_order_with_meta_and_duplicates_sent_once(server, store
     assert server.stats()["hits"] == {"alpha": 1, "beta": 1, "gamma": 1}
 
 
+def test_a_logged_name_is_called_as_its_configured_litellm_model(server, store):
+    """A LiteLLM log's served model (the provider's name) is called as the deployment the config maps it to;
+    the rows, the request hash and the limits keep the logged name."""
+    logged = ModelRequest("gpt-4o-2024-08-06", [{"role": "user", "content": "hi"}], {"temperature": 0})
+    rows = run([logged], store, server, litellm_model="openai/my-deployment")
+    assert server.stats()["models"] == ["my-deployment"]  # what reached the provider
+    assert rows["model"].to_list() == ["gpt-4o-2024-08-06"] and rows["status"].to_list() == ["ok"]
+    assert rows["request_hash"].to_list() == [logged.request_hash]
+
+
 def test_429_waits_for_retry_after_then_succeeds(server, store):
     server.script("busy", ["429:1", "ok"])
     rows = run([request("busy")], store, server)

@@ -51,11 +51,10 @@ def test_fixture_maps_every_canonical_field():
     assert first["record_id"] == "0f4c3a52-7d1e-4b8e-9a0c-1c2d3e4f5a01"
     assert first["ts"] == datetime(2026, 11, 20, 12, 0, 0)
     assert (first["session_id"], first["turn"], first["task_type"]) == ("sess-001", 1, "qa_with_sources")
-    assert (first["routing_path"], first["served_model"], first["route_reason"]) == (
-        "primary",
-        "openai/gpt-4o",
-        "default",
-    )
+    # served model: the response's model, else `model` (the failed call of line 2 has no response)
+    assert (first["routing_path"], first["served_model"], first["route_reason"]) == ("primary", "gpt-4o", "default")
+    assert batch.records["served_model"].to_list() == [
+        "gpt-4o", "openai/gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "o3-mini"]
     assert first["prompt"] == "How do I request a refund?"
     assert first["response"].startswith("See https://docs.acme.example/billing/refunds")
     assert first["status"] == "ok"
@@ -68,6 +67,20 @@ def test_fixture_maps_every_canonical_field():
     assert messages[1]["content"].startswith("Retrieved documents:")
     assert batch.records["source_line"].to_list() == [1, 2, 3, 4, 5]
     assert batch.records.schema["ts"] == pl.Datetime("us")
+
+
+@pytest.mark.parametrize("group", ["", None])
+def test_a_call_made_without_a_router_takes_its_model_as_the_path(group):
+    """litellm SDK callbacks log `model_group: ""` when no Router made the call: the path is the model asked for."""
+    payload = copy.deepcopy(_payloads()[0])
+    payload["model_group"] = group
+    record = _one(payload)
+    assert (record["routing_path"], record["served_model"]) == ("openai/gpt-4o", "gpt-4o")
+
+
+def test_a_present_id_of_the_wrong_type_is_named_as_such():
+    error = _error_of(_broken(lambda p: p.update(litellm_call_id=12345, id=None)))
+    assert "field 'litellm_call_id': expected a non-empty string, got integer 12345" in error
 
 
 def test_failed_call_is_a_record_with_status_error():
@@ -91,7 +104,7 @@ def test_request_served_by_fallback_is_recognisable():
         "ok",
     )
     assert served["session_id"] == failed["session_id"]
-    assert served["served_model"] == "openai/gpt-4o-mini"
+    assert served["served_model"] == "gpt-4o-mini"
 
 
 @pytest.mark.parametrize(
@@ -154,10 +167,11 @@ def _broken(change) -> dict:
         ("{not json", "(line)"),
         ("[1, 2, 3]", "(line)"),
         ('"a string"', "(line)"),
-        (_broken(lambda p: p.pop("model_group")), "model_group"),
-        (_broken(lambda p: p.update(model_group="")), "model_group"),
+        (_broken(lambda p: p.update(model_group=5)), "model_group"),
+        (_broken(lambda p: p.update(model_group="", model=None)), "model_group"),
         (_broken(lambda p: p.update(model=None, response={})), "model"),
         (_broken(lambda p: p.update(litellm_call_id=None, id=None)), "litellm_call_id"),
+        (_broken(lambda p: p.update(litellm_call_id=12345, id=None)), "litellm_call_id"),
         (_broken(lambda p: p.update(startTime="yesterday")), "startTime"),
         (_broken(lambda p: p.update(startTime=p["startTime"] * 1000, endTime=None)), "startTime"),
         (_broken(lambda p: p.pop("startTime")), "startTime"),

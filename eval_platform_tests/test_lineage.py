@@ -138,3 +138,11 @@ def test_a_vanished_landing_file_is_reported_in_the_chain(warehouse, landing):
     hop = lineage_chain(warehouse, "r1", landing)[-1]
     assert "landing file is gone" in hop["log_line_error"]
     assert "ERROR" in format_chain([hop])
+
+
+def test_printed_landing_lines_are_redacted_unless_raw_is_asked_for():
+    line = '{"request_id": "r9", "messages": [{"role": "user", "content": "mail jane.doe@example.com"}]}'
+    hop = {"hop": "record", "record_id": "r9", "turn": 1, "source_file": "a.jsonl", "source_line": 4, "log_line": line}
+    shown = format_chain([hop])
+    assert "jane.doe@example.com" not in shown and "mail [EMAIL]" in shown and "a.jsonl:4" in shown
+    assert "jane.doe@example.com" in format_chain([hop], raw=True)

@@ -165,8 +165,15 @@ def _safe(value: object) -> str:
     return "".join(ch if unicodedata.category(ch)[0] != "C" else f"\\x{ord(ch):02x}" for ch in text)
 
 
-def format_chain(chain: list[dict]) -> str:
-    """The chain as indented text for `eval-platform lineage ID`."""
+def _redacted(line: str) -> str:
+    from eval_platform.ingest.redact import redact_frame
+
+    return redact_frame(pl.DataFrame({"raw": [line]}), ["raw"]).item()
+
+
+def format_chain(chain: list[dict], *, raw: bool = False) -> str:
+    """The chain as indented text for `eval-platform lineage ID`. Landing lines are shown redacted, as the
+    warehouse holds them (the landing file itself is never redacted); `raw=True` shows them as they are."""
     if not chain:
         return "no response, corpus item or record with that id"
     lines = []
@@ -189,5 +196,8 @@ def format_chain(chain: list[dict]) -> str:
             mark = "replayed" if hop.get("replayed") else "context"
             where = f"{_safe(hop.get('source_file'))}:{hop.get('source_line')}"
             lines.append(f"record    {_safe(hop['record_id'])}  turn {hop.get('turn')}  ({mark})  {where}")
-            lines.append(f"          {_safe(hop['log_line']) if 'log_line' in hop else 'ERROR ' + _safe(hop['log_line_error'])}")
+            if "log_line" in hop:
+                lines.append(f"          {_safe(hop['log_line'] if raw else _redacted(hop['log_line']))}")
+            else:
+                lines.append(f"          ERROR {_safe(hop['log_line_error'])}")
     return "\n".join(lines)

@@ -358,7 +358,7 @@ def _env_api_key(limits: ModelLimits) -> str | None:
 def _call_kwargs(request: ModelRequest, limits: ModelLimits, api_key: str | None) -> dict:
     kwargs = {
         **request.params,
-        "model": request.model,
+        "model": limits.litellm_model or request.model,  # rows, hashes and limits keep the logged name
         "messages": list(request.messages),
         "timeout": limits.timeout_s,
         "num_retries": 0,  # our loop retries; num_retries would override max_retries (STACK-NOTES 3.3)

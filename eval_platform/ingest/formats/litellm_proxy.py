@@ -98,7 +98,7 @@ def map_line(obj: object, ctx: AdapterContext) -> dict:
         "ts": datetime.fromtimestamp(start, UTC).replace(tzinfo=None),
         "session_id": _session(obj, extra),
         "turn": _turn(extra),
-        "routing_path": _required_str(obj, "model_group"),
+        "routing_path": _routing_path(obj),
         "served_model": _served_model(obj),
         "route_reason": _route_reason(obj, metadata),
         "task_type": _lookup_str(extra, "task_type"),
@@ -134,14 +134,37 @@ def _session(obj: dict, extra: list[tuple[str, dict]]) -> str:
     )
 
 
-def _served_model(obj: dict) -> str:
+def _routing_path(obj: dict) -> str:
+    """`model_group`; a call made without a litellm Router (an SDK callback's log) has `model_group: ""`,
+    and its path is then the model it asked for."""
+    group = obj.get("model_group")
+    if isinstance(group, str) and group:
+        return group
+    if group not in (None, ""):
+        raise FieldError("model_group", f"expected a string, got {_shown(group)}")
     model = obj.get("model")
     if isinstance(model, str) and model:
         return model
+    raise FieldError("model_group", f"empty, and no 'model' to fall back on (got {_shown(model)})")
+
+
+def _served_model(obj: dict) -> str:
+    """The model the provider says answered (`response.model`), else the payload's `model`."""
     response = obj.get("response")
     if isinstance(response, dict) and isinstance(response.get("model"), str) and response["model"]:
         return response["model"]
-    raise FieldError("model", f"expected a non-empty string, got {model!r}")
+    model = obj.get("model")
+    if isinstance(model, str) and model:
+        return model
+    raise FieldError("model", f"expected a non-empty string (and no response.model), got {_shown(model)}")
+
+
+def _shown(value: object) -> str:
+    """A value as an error message shows it: its JSON type and a short JSON rendering."""
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), "null" if value is None else type(value).__name__)
+    text = json.dumps(value, default=str)
+    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _route_reason(obj: dict, metadata: dict) -> str:
@@ -299,17 +322,13 @@ def _dict(obj: Mapping, key: str, prefix: str = "") -> dict:
     return value
 
 
-def _required_str(obj: dict, key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise FieldError(key, f"expected a non-empty string, got {value!r}")
-    return value
-
-
 def _first_str(obj: dict, keys: tuple[str, ...], field: str) -> str:
     for key in keys:
         if isinstance(obj.get(key), str) and obj[key]:
             return obj[key]
+    present = [key for key in keys if obj.get(key) not in (None, "")]
+    if present:
+        raise FieldError(present[0], f"expected a non-empty string, got {_shown(obj[present[0]])}")
     raise FieldError(field, f"missing: none of {', '.join(keys)} is a non-empty string")
 
 
