@@ -257,13 +257,13 @@ def test_reader_errors_and_blank_lines_are_quarantined_with_good_lines_kept():
                         "b",
                     ],
                 },
-                {"role": "assistant", "content": None, "tool_calls": [{"id": "c1"}]},
-                {"role": "tool", "content": "42"},
+                {"role": "assistant", "content": None, "tool_calls": [{"id": "c1"}], "audio": None},
+                {"role": "tool", "content": "42", "tool_call_id": "c1", "name": 7},
             ],
-            [
+            [  # a replayed conversation keeps the tool call its tool message answers; other keys go
                 {"role": "user", "content": "a\nb"},
-                {"role": "assistant", "content": ""},
-                {"role": "tool", "content": "42"},
+                {"role": "assistant", "content": "", "tool_calls": [{"id": "c1"}]},
+                {"role": "tool", "content": "42", "tool_call_id": "c1"},
             ],
             "a\nb",
         ),

@@ -152,9 +152,15 @@ def resolve_outcome(found: list[tuple[str, object]], tags: list[str], rules: Out
     return None
 
 
+# OpenAI-style keys a replayed conversation needs besides role and content: an assistant's tool calls and a
+# tool message's answer to one (a "tool" message without the call it answers is refused by chat APIs)
+_TOOL_KEYS = {"tool_calls": list, "tool_call_id": str, "name": str}
+
+
 def message_list(value: object, field: str, content_text: Callable[[dict, str], str | None]) -> list[dict]:
     """A non-empty list of {role, content} from a log's messages; `content_text(message, field)` turns one
-    message's content (string, parts, ...) into text. Errors name the exact message and field."""
+    message's content (string, parts, ...) into text. Tool-calling keys (`tool_calls`, `tool_call_id`,
+    `name`) are kept when present with their usual types. Errors name the exact message and field."""
     if not isinstance(value, list):
         raise FieldError(field, f"expected a list of messages, got {type(value).__name__}")
     out = []
@@ -164,7 +170,9 @@ def message_list(value: object, field: str, content_text: Callable[[dict, str], 
         role = message.get("role")
         if not isinstance(role, str) or not role:
             raise FieldError(f"{field}[{i}].role", f"expected a non-empty string, got {role!r}")
-        out.append({"role": role, "content": content_text(message, f"{field}[{i}]") or ""})
+        kept = {"role": role, "content": content_text(message, f"{field}[{i}]") or ""}
+        kept.update({key: message[key] for key, kind in _TOOL_KEYS.items() if isinstance(message.get(key), kind)})
+        out.append(kept)
     return out
 
 
