@@ -138,6 +138,32 @@ def test_otlp_export_lines_mixed_spans():
     )  # routing.path on the resource
 
 
+def test_a_model_call_takes_the_session_its_trace_carries_elsewhere_in_the_export():
+    """Apps often set session.id on the agent span only: its chat spans (same trace, same line) share it;
+    another trace in the line does not."""
+    export = json.loads(_fixture("otel_otlp_export.jsonl")[0])
+    spans = export["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    for span in spans:
+        span["attributes"] = [a for a in span["attributes"] if a["key"] != "gen_ai.conversation.id"]
+    spans[0]["attributes"].append({"key": "session.id", "value": {"stringValue": "sess-agent"}})
+    spans[-1]["traceId"] = "ffffffffffffffffffffffffffffffff"  # a chat span of another trace
+    sessions = [r["session_id"] for r in _parse([json.dumps(export)]).records.iter_rows(named=True)]
+    assert sessions[:-1] == ["sess-agent"] * (len(sessions) - 1)
+    assert sessions[-1] == "ffffffffffffffffffffffffffffffff"
+
+
+@pytest.mark.parametrize(
+    ("span_id", "expected"),
+    [("b7ad6b7169203331", "b7ad6b7169203331"), ("0xB7AD6B7169203331", "b7ad6b7169203331"),
+     ("t61rcWkgMzE=", "b7ad6b7169203331"), ("custom-id-7", "custom-id-7")],
+)
+def test_span_ids_are_one_hex_form_however_exported(span_id, expected):
+    span = _span()
+    span.pop("span_id", None)
+    span["spanId"] = span_id
+    assert _one(span)["record_id"] == expected
+
+
 def test_one_malformed_inference_span_quarantines_its_whole_otlp_line():
     export = json.loads(_fixture("otel_otlp_export.jsonl")[0])
     spans = export["resourceSpans"][0]["scopeSpans"][0]["spans"]

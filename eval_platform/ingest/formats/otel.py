@@ -29,6 +29,7 @@ Attribute names, current semantic conventions first, then pre-1.37 ones:
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -52,7 +53,10 @@ FORMAT = "otel"  # the config name (`ingest.format`)
 INFERENCE_OPERATIONS = {"chat", "text_completion", "generate_content"}
 ROUTING_PATH_KEYS = ("gen_ai.routing.path", "llm.routing_path", "routing.path")
 ROUTE_REASON_KEYS = ("gen_ai.routing.reason", "routing.reason")
-SESSION_KEYS = ("gen_ai.conversation.id", "session.id", "session_id")
+# the semconv conversation id, OpenInference / baggage `session.id`, then what popular SDKs set: traceloop
+# (openllmetry) association properties and Langfuse
+SESSION_KEYS = ("gen_ai.conversation.id", "session.id", "session_id", "traceloop.association.properties.session_id",
+                "langfuse.session.id")
 _MESSAGE_EVENTS = {
     "gen_ai.system.message": "system",
     "gen_ai.user.message": "user",
@@ -105,10 +109,12 @@ def map_line(obj: object, ctx: AdapterContext) -> list[dict]:
             else {}
         )
         return [map_span(obj, res_attrs, ctx)]
+    spans = list(_export_spans(obj))
+    sessions = _trace_sessions(spans)
     records = []
-    for path, span, resource in _export_spans(obj):
+    for path, span, resource in spans:
         try:
-            records.append(map_span(span, resource, ctx))
+            records.append(map_span(span, resource, ctx, sessions))
         except SkipRecord:
             continue
         except FieldError as exc:
@@ -118,8 +124,27 @@ def map_line(obj: object, ctx: AdapterContext) -> list[dict]:
     return records
 
 
-def map_span(span: object, resource: dict, ctx: AdapterContext) -> dict:
-    """One span -> one canonical record; SkipRecord for spans that are not model inference."""
+def _trace_sessions(spans: list[tuple[str, object, dict]]) -> dict[str, str]:
+    """trace id -> the first session id any span of that trace in the same export carries: apps often set
+    `session.id` on the agent or request span only, and its model calls belong to the same session."""
+    sessions: dict[str, str] = {}
+    for _, span, resource in spans:
+        try:
+            attrs = {**resource, **_attributes(span.get("attributes"), "attributes")}
+            trace_id = _id(span.get("trace_id") or span.get("traceId"))
+            session = _first_str_attr(attrs, SESSION_KEYS, allow_int=True)
+        except (FieldError, AttributeError):
+            continue  # a malformed span: map_span reports it if it is an inference span
+        if trace_id and session:
+            sessions.setdefault(trace_id, session)
+    return sessions
+
+
+def map_span(span: object, resource: dict, ctx: AdapterContext, trace_sessions: dict[str, str] | None = None) -> dict:
+    """One span -> one canonical record; SkipRecord for spans that are not model inference.
+
+    `trace_sessions` (from the other spans of the same export line) gives a span without a session id of
+    its own the session of its trace, before the trace id itself is used."""
     if not isinstance(span, dict):
         raise FieldError("(span)", f"expected an object, got {type(span).__name__}")
     attrs = {**resource, **_attributes(span.get("attributes"), "attributes")}
@@ -146,7 +171,8 @@ def map_span(span: object, resource: dict, ctx: AdapterContext) -> dict:
     messages = _input_messages(attrs, events)
     tags = _str_list(attrs, "tags") or []
     record_id = _str_attr(attrs, "gen_ai.response.id") or span_id
-    session_id = _first_str_attr(attrs, SESSION_KEYS, allow_int=True) or trace_id
+    session_id = (_first_str_attr(attrs, SESSION_KEYS, allow_int=True)
+                  or (trace_sessions or {}).get(trace_id or "") or trace_id)
     if not record_id:
         raise FieldError("span_id", "missing (and no gen_ai.response.id)")
     if not session_id:
@@ -428,12 +454,23 @@ def _first_key(obj: dict, keys: tuple[str, ...]) -> str | None:
     return next((k for k in keys if obj.get(k) is not None), None)
 
 
+_HEX_ID = re.compile(r"[0-9a-fA-F]{16}|[0-9a-fA-F]{32}")
+_B64_ID = re.compile(r"[A-Za-z0-9+/]{11}=|[A-Za-z0-9+/]{22}==")
+
+
 def _id(value: object) -> str | None:
+    """A trace or span id as lower-case hex, however it was exported: OTLP/JSON hex, the SDK's "0x..." or
+    the base64 of protobuf's JSON mapping (a naive MessageToJson export), so one span has one id."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise FieldError("trace_id/span_id", f"expected a hex string, got {type(value).__name__}")
-    return value.removeprefix("0x") or None
+    value = value.removeprefix("0x")
+    if _HEX_ID.fullmatch(value):
+        return value.lower()
+    if _B64_ID.fullmatch(value):
+        return base64.b64decode(value).hex()
+    return value or None  # another id scheme: kept as it is
 
 
 def _nanos(value: object, field: str) -> int:
