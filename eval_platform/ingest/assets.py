@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 
 from eval_platform.config import PlatformConfig
+from eval_platform.ingest.dedupe import drop_repeats
 from eval_platform.ingest.file_ingest import file_sha256, ingest_file
 from eval_platform.ingest.landing import files_by_day, landing_files
 from eval_platform.ingest.schemas import RecordSchemaError, validate_records
@@ -64,11 +65,18 @@ def _write_partition(context: dg.AssetExecutionContext, platform: Platform, day:
             for table in ("log_records", "log_quarantine", "ingest_files"):
                 replace_rows(conn, table, None, _FILE_WHERE, [gone], transaction=False)
             if stats and not schema_problems:
+                for table in ("log_records", "log_quarantine"):
+                    replace_rows(conn, table, rows.rows(conn, table), _FILE_WHERE, [names], transaction=False)
+                # a record another file already holds (an exporter's retry, a re-export) is kept once
+                if moved := drop_repeats(conn, names):
+                    context.log.warning(f"{day}: {sum(moved.values())} line(s) only repeated records other files hold "
+                                        f"first; quarantined as duplicates: {dict(list(moved.items())[:10])}")
+                    for row in stats:
+                        row["records"] -= moved.get(row["source_file"], 0)
+                        row["quarantined"] += moved.get(row["source_file"], 0)
                 stat_frame = pl.DataFrame(stats).with_columns(
                     day=pl.lit(day), ingest_run_id=pl.lit(run_id), ingested_at=pl.lit(now)
                 )
-                for table in ("log_records", "log_quarantine"):
-                    replace_rows(conn, table, rows.rows(conn, table), _FILE_WHERE, [names], transaction=False)
                 replace_rows(conn, "ingest_files", stat_frame, _FILE_WHERE, [names], transaction=False)
 
 
