@@ -54,7 +54,7 @@ def read_overrides(labels_dir: Path) -> pl.DataFrame:
     """`overrides.csv`: record_id, should_refuse, needs_citation, note (blank = keep the rule's label).
 
     A label cell is true/false, yes/no, y/n, t/f or 1/0 (any case) or blank; anything else is an error
-    naming the file, the line and the column, never a silently kept rule label.
+    naming the file, the data row and the column, never a silently kept rule label.
     """
     path = labels_dir / "overrides.csv"
     text = {c: (pl.String if t == pl.Boolean else t) for c, t in OVERRIDES_SCHEMA.items()}
@@ -66,7 +66,8 @@ def read_overrides(labels_dir: Path) -> pl.DataFrame:
             word.is_not_null() & (word != "") & ~word.is_in(TRUE_WORDS + FALSE_WORDS))
         if bad.height:
             row, value = bad.row(0, named=True)["_row"], bad.row(0, named=True)[column]
-            raise LabelFileError(f"{path}: line {row + 2}: field '{column}': expected one of "
+            # a data row, counted after the header (a quoted cell may span several physical lines)
+            raise LabelFileError(f"{path}: row {row + 1}: field '{column}': expected one of "
                                  f"{'/'.join(TRUE_WORDS + FALSE_WORDS)} or blank, got {value!r}"
                                  + (f" ({bad.height - 1} more such rows)" if bad.height > 1 else ""))
     return frame.with_columns(

@@ -111,3 +111,16 @@ def test_a_changed_format_setting_reingests_the_file(platform, tmp_path):
     _materialize(platform, ingest_logs)  # the right config; the file's bytes did not change
     (fmt, records), = _count(platform, f"SELECT format, records FROM ingest_files WHERE source_file = '{name}'")
     assert fmt == "native" and records > 0
+
+
+def test_a_new_adapter_version_reingests_files_read_by_the_old_one(platform, monkeypatch):
+    """Rows mapped by two versions of an adapter never mix: a bumped ADAPTERS_VERSION reads every file again."""
+    import eval_platform.ingest.assets as ingest_assets
+
+    _materialize(platform, ingest_logs)
+    first = _count(platform, "SELECT DISTINCT ingest_run_id FROM log_records")
+    _materialize(platform, ingest_logs)  # same version: nothing is read again
+    assert _count(platform, "SELECT DISTINCT ingest_run_id FROM log_records") == first
+    monkeypatch.setattr(ingest_assets, "ADAPTERS_VERSION", ingest_assets.ADAPTERS_VERSION + 1)
+    _materialize(platform, ingest_logs)
+    assert _count(platform, "SELECT DISTINCT ingest_run_id FROM log_records") != first

@@ -85,6 +85,7 @@ def test_override_labels_accept_the_usual_spellings_and_name_a_bad_cell(tmp_path
     assert got.schema["should_refuse"] == pl.Boolean and got.schema["needs_citation"] == pl.Boolean
     assert got.select("record_id", "should_refuse", "needs_citation").rows() == [
         ("r1", True, False), ("r2", False, None), ("r3", True, True)]
-    (tmp_path / "overrides.csv").write_text("record_id,should_refuse,needs_citation,note\nr1,yes,,\nr2,maybe,,\n")
-    with pytest.raises(LabelFileError, match=r"overrides.csv: line 3: field 'should_refuse': .* got 'maybe'"):
+    (tmp_path / "overrides.csv").write_text(
+        'record_id,should_refuse,needs_citation,note\nr1,yes,,"a note\non two lines"\nr2,maybe,,\n')
+    with pytest.raises(LabelFileError, match=r"overrides.csv: row 2: field 'should_refuse': .* got 'maybe'"):
         read_overrides(tmp_path)

@@ -71,12 +71,16 @@ def test_ok_rows_in_input_order_with_meta_and_duplicates_sent_once(server, store
 
 def test_a_logged_name_is_called_as_its_configured_litellm_model(server, store):
     """A LiteLLM log's served model (the provider's name) is called as the deployment the config maps it to;
-    the rows, the request hash and the limits keep the logged name."""
+    the rows and the limits keep the logged name."""
     logged = ModelRequest("gpt-4o-2024-08-06", [{"role": "user", "content": "hi"}], {"temperature": 0})
     rows = run([logged], store, server, litellm_model="openai/my-deployment")
     assert server.stats()["models"] == ["my-deployment"]  # what reached the provider
     assert rows["model"].to_list() == ["gpt-4o-2024-08-06"] and rows["status"].to_list() == ["ok"]
-    assert rows["request_hash"].to_list() == [logged.request_hash]
+    # the stored answer belongs to that deployment: the same mapping reuses it, another one sends again
+    assert run([logged], store, server, litellm_model="openai/my-deployment")["cached"].to_list() == [True]
+    again = run([logged], store, server, litellm_model="openai/other-deployment")
+    assert again["cached"].to_list() == [False] and server.stats()["models"] == ["my-deployment", "other-deployment"]
+    assert len({rows["request_hash"][0], again["request_hash"][0], logged.request_hash}) == 3
 
 
 def test_429_waits_for_retry_after_then_succeeds(server, store):

@@ -37,3 +37,18 @@ def test_an_empty_slice_replaces_its_rows_with_none(platform):
     assert version == "v1" and responses.height == 0 and {"status", "cached", "cost_usd"} <= set(responses.columns)
     with platform.warehouse() as conn:
         assert conn.execute("SELECT count(*) FROM eval_responses WHERE routing_path = 'code'").fetchall() == [(0,)]
+
+
+def test_serving_models_are_those_that_answered(platform):
+    """A failed LiteLLM call has no response, so it carries the deployment name (openai/model-b) where the
+    answered calls carry the provider's (model-b): counting it would make one model two candidates."""
+    from eval_platform.evals.assets import _SERVING_SQL
+
+    with platform.warehouse() as conn:
+        for n, (model, status) in enumerate([("model-b", "ok"), ("model-b", "ok"), ("openai/model-b", "error")]):
+            conn.execute(
+                "INSERT INTO log_records (record_id, day, ts, session_id, routing_path, served_model, status, "
+                "source_file, source_line, source_format) VALUES (?, ?, ?, 's', 'primary', ?, ?, 'f', ?, 'litellm')",
+                [f"r{n}", DAY, DAY, model, status, n + 1])
+        serving = conn.sql(_SERVING_SQL, params=[DAY, DAY, "v1"]).fetchall()
+    assert serving == [("primary", "model-b", "serving", 1.0)]

@@ -330,3 +330,14 @@ def test_looks_like_tells_litellm_from_other_formats():
     assert not litellm_proxy.looks_like({"request_id": "r", "ts": "2026-11-20T00:00:00Z", "messages": []})
     assert not litellm_proxy.looks_like({"resourceSpans": []})
     assert not litellm_proxy.looks_like({"name": "chat", "trace_id": "t", "attributes": {}})
+
+
+def test_shortened_values_in_errors_never_end_in_half_an_email():
+    from eval_platform.ingest.formats.base import clip
+
+    text = '["escalate to the on-call engineer at jane.doe@example.com now"]'
+    assert clip(text, 60) == '["escalate to the on-call engineer at ...'
+    assert clip("short", 60) == "short"
+    tags = ["escalation", "please forward this ticket to the on-call engineer jane.doe@example.com now"]
+    error = _error_of(_broken(lambda p: p.update(request_tags=tags + [7])))  # not all strings: shown, cut at 80
+    assert "field 'request_tags'" in error and "jane" not in error and error.endswith("...")

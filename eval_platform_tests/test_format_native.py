@@ -188,3 +188,11 @@ def test_json_schema_rejects_what_the_adapter_rejects(raw, expected):
 
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
     assert list(validator.iter_errors(json.loads(raw))), expected
+
+
+def test_a_shortened_value_in_an_error_never_ends_in_half_an_email():
+    """Redaction runs on the whole error afterwards: a value cut inside an address would escape it."""
+    status = "escalate to the on-call engineer at jane.doe@example.com now"  # the cut falls inside the address
+    error = parse(frame(variant(status=status)), CTX).quarantine.item(0, "error")
+    assert "field 'status'" in error and error.endswith('...')
+    assert "jane" not in error

@@ -146,3 +146,7 @@ def test_printed_landing_lines_are_redacted_unless_raw_is_asked_for():
     shown = format_chain([hop])
     assert "jane.doe@example.com" not in shown and "mail [EMAIL]" in shown and "a.jsonl:4" in shown
     assert "jane.doe@example.com" in format_chain([hop], raw=True)
+    escaped = json.dumps({"messages": [{"role": "user", "content": "mail jos\u00e9.garc\u00eda@example.com"}]})
+    assert "\\u00e9" in escaped  # json.dumps escapes non-ASCII by default, as many loggers do
+    shown = format_chain([{**hop, "log_line": escaped}])
+    assert "example.com" not in shown and "mail [EMAIL]" in shown

@@ -23,9 +23,9 @@ MAX_ERROR_RATE = 0.2
 _VERSION_SQL = "SELECT corpus_version FROM corpus_versions WHERE window_end = ? ORDER BY created_at DESC LIMIT 1"
 
 _SERVING_SQL = """
-WITH serving AS (
+WITH serving AS (  -- answered calls: a failed LiteLLM call has no response, so its name is the deployment's
     SELECT routing_path, served_model AS model, count(*) AS n FROM log_records
-    WHERE day BETWEEN ? AND ? AND served_model IS NOT NULL GROUP BY ALL
+    WHERE day BETWEEN ? AND ? AND served_model IS NOT NULL AND status = 'ok' GROUP BY ALL
 )
 SELECT routing_path, model, 'serving' AS role, n / sum(n) OVER (PARTITION BY routing_path) AS share_of_path
 FROM serving WHERE routing_path IN (SELECT DISTINCT routing_path FROM corpus_items WHERE corpus_version = ?)

@@ -355,6 +355,14 @@ def _env_api_key(limits: ModelLimits) -> str | None:
     return os.environ.get(name) if name else None
 
 
+def _call_hash(request: ModelRequest, limits: ModelLimits) -> str:
+    """The store key of a call: the request's hash, plus the deployment it is sent to when the config maps
+    the model name (`litellm_model`), so changing that mapping sends again instead of reusing old answers."""
+    if not limits.litellm_model:
+        return request.request_hash
+    return hashlib.sha256(f"{request.request_hash}|{limits.litellm_model}".encode()).hexdigest()
+
+
 def _call_kwargs(request: ModelRequest, limits: ModelLimits, api_key: str | None) -> dict:
     kwargs = {
         **request.params,
@@ -433,7 +441,7 @@ async def run_requests(
     import litellm
 
     litellm.suppress_debug_info = True
-    hashes = [request.request_hash for request in requests]
+    hashes = [_call_hash(request, limits_for(request.model)) for request in requests]
     distinct: dict[str, ModelRequest] = {}
     for request_hash, request in zip(hashes, requests, strict=True):
         distinct.setdefault(request_hash, request)

@@ -28,11 +28,17 @@ SCHEMA_CHECK = "log_records_schema"
 _FILE_WHERE = "source_file IN (SELECT unnest(?::VARCHAR[]))"
 
 
+# Bump when an adapter maps the same line differently, so files ingested before are read again once
+# (3: LiteLLM served model from the response, SDK-callback paths, tool-call keys; OTel ids as hex, sessions).
+ADAPTERS_VERSION = 3
+
+
 def ingest_settings(config: PlatformConfig, source_file: str) -> str:
     """A fingerprint of what ingesting `source_file` depends on besides its bytes (its format, the line
-    limit, the outcome rules): changing any of them re-ingests the file on the next run."""
+    limit, the outcome rules, the adapters' version): changing any of them re-ingests the file on the next
+    run, so a warehouse never mixes rows mapped by two versions of an adapter."""
     relevant = {"format": config.format_for(source_file), "max_line_bytes": config.ingest.max_line_bytes,
-                "outcome_rules": config.outcome_rules.model_dump(mode="json")}
+                "outcome_rules": config.outcome_rules.model_dump(mode="json"), "adapters": ADAPTERS_VERSION}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 _ACCOUNTING_SQL = f"""

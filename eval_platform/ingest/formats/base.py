@@ -14,6 +14,7 @@ Per-line adapters (LiteLLM, OpenTelemetry: nested, moderate volume) implement `m
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -174,6 +175,17 @@ def message_list(value: object, field: str, content_text: Callable[[dict, str], 
         kept.update({key: message[key] for key, kind in _TOOL_KEYS.items() if isinstance(message.get(key), kind)})
         out.append(kept)
     return out
+
+
+_PARTIAL_TOKEN = re.compile(r"""[^\s"',;:()\[\]{}<>]*$""")
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """`text` cut to about `limit` characters for an error message. The cut drops the token it would split,
+    so no half e-mail address or key is left for redaction to miss (redaction runs on the whole message)."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_TOKEN.sub("", text[: limit - 3]) + "..."
 
 
 def non_negative_number(obj: dict, key: str) -> float | None:

@@ -46,6 +46,7 @@ from eval_platform.ingest.formats.base import (
     FieldError,
     ParsedBatch,
     apply_line_mapper,
+    clip,
     message_list,
     non_negative_count,
     non_negative_number,
@@ -163,8 +164,7 @@ def _shown(value: object) -> str:
     """A value as an error message shows it: its JSON type and a short JSON rendering."""
     kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
         type(value), "null" if value is None else type(value).__name__)
-    text = json.dumps(value, default=str)
-    return f"{kind} {text if len(text) <= 60 else text[:57] + '...'}"
+    return f"{kind} {clip(json.dumps(value, default=str))}"
 
 
 def _route_reason(obj: dict, metadata: dict) -> str:
@@ -349,5 +349,5 @@ def _str_list(value: object, field: str) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise FieldError(field, f"expected a list of strings, got {json.dumps(value)[:80]}")
+        raise FieldError(field, f"expected a list of strings, got {clip(json.dumps(value), 80)}")
     return value

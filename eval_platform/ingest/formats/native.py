@@ -61,7 +61,9 @@ CREATE OR REPLACE TEMP MACRO jt(j) AS CASE left(j::VARCHAR, 1)
     ELSE CASE WHEN regexp_full_match(j::VARCHAR, '-?[0-9]+') THEN 'integer' ELSE 'number' END END;
 CREATE OR REPLACE TEMP MACRO got(j) AS 'got ' || jt(j) || CASE
     WHEN jt(j) IN ('object', 'array', 'null') THEN ''
-    WHEN length(j::VARCHAR) > 60 THEN ' ' || left(j::VARCHAR, 57) || '...' ELSE ' ' || j::VARCHAR END;
+    -- the cut drops the token it would split: no half e-mail address is left for redaction to miss
+    WHEN length(j::VARCHAR) > 60 THEN ' ' || regexp_replace(left(j::VARCHAR, 57), '[^\s"'',;:()\[\]{}<>]*$', '') || '...'
+    ELSE ' ' || j::VARCHAR END;
 CREATE OR REPLACE TEMP MACRO is_str(j) AS starts_with(j::VARCHAR, '"');
 CREATE OR REPLACE TEMP MACRO is_null(j) AS j IS NULL OR j::VARCHAR = 'null';
 CREATE OR REPLACE TEMP MACRO is_int(j) AS regexp_full_match(j::VARCHAR, '-?[0-9]+');

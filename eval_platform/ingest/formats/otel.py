@@ -43,6 +43,7 @@ from eval_platform.ingest.formats.base import (
     ParsedBatch,
     SkipRecord,
     apply_line_mapper,
+    clip,
     message_list,
     non_negative_count,
     non_negative_number,
@@ -248,7 +249,7 @@ def _any_value(value: object, field: str) -> object:
     if value is None or value == {}:
         return None
     if not isinstance(value, dict) or len(value) != 1:
-        raise FieldError(field, f"expected an OTLP AnyValue, got {json.dumps(value)[:80]}")
+        raise FieldError(field, f"expected an OTLP AnyValue, got {clip(json.dumps(value), 80)}")
     kind, inner = next(iter(value.items()))
     if kind == "stringValue" or kind == "boolValue" or kind == "bytesValue":
         return inner
@@ -483,7 +484,7 @@ def _nanos(value: object, field: str) -> int:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise FieldError(field, f"expected nanoseconds or ISO 8601, got {value[:40]!r}") from None
+            raise FieldError(field, f"expected nanoseconds or ISO 8601, got {clip(value, 40)!r}") from None
         parsed = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         value = int((parsed - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1)) * 1000
     if isinstance(value, float) and math.isfinite(value):
@@ -525,7 +526,7 @@ def _str_list(attrs: dict, key: str) -> list[str] | None:
         return None
     value = _json_attr(attrs, key)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise FieldError(key, f"expected a list of strings, got {json.dumps(value)[:80]}")
+        raise FieldError(key, f"expected a list of strings, got {clip(json.dumps(value), 80)}")
     return value
 
 
