@@ -340,3 +340,28 @@ def test_out_of_range_timestamp_is_quarantined_not_a_crash():
     span = _span()
     span["start_time"] = "0001-01-01T00:00:00+01:00"
     assert _error_of(span).startswith("line 1: ")
+
+
+@pytest.mark.parametrize("shape", ["flattened", "otlp"])
+def test_a_session_set_on_a_later_line_of_the_batch_reaches_the_traces_model_calls(shape):
+    """Span exporters write an agent span, which ends last, after its model calls: the session it carries
+    still reaches them; a model call of another trace keeps its trace id."""
+    chat, other = _span(), _span()
+    other["trace_id"] = "ffffffffffffffffffffffffffffffff"
+    agent = _span(**{"gen_ai.operation.name": "invoke_agent", "session.id": "sess-agent"})
+    agent.pop("trace_id")
+    agent["context"] = {"trace_id": "0x" + chat["trace_id"], "span_id": "0x00f067aa0ba90999"}  # the SDK's to_json
+
+    def line(span: dict) -> str:
+        if shape == "flattened":
+            return json.dumps(span)
+        attributes = [{"key": k, "value": {"stringValue": v if isinstance(v, str) else json.dumps(v)}}
+                      for k, v in span["attributes"].items()]
+        trace = span.get("trace_id") or span["context"]["trace_id"].removeprefix("0x")
+        otlp = {"traceId": trace, "spanId": "00f067aa0ba902b7", "name": span["name"],
+                "startTimeUnixNano": str(T0), "endTimeUnixNano": str(T0 + 1), "attributes": attributes}
+        return json.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [{"spans": [otlp]}]}]})
+
+    batch = _parse([line(chat), line(other), line(agent)])
+    assert batch.skipped == 1
+    assert batch.records["session_id"].to_list() == ["sess-agent", "ffffffffffffffffffffffffffffffff"]

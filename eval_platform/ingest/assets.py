@@ -29,8 +29,9 @@ _FILE_WHERE = "source_file IN (SELECT unnest(?::VARCHAR[]))"
 
 
 # Bump when an adapter maps the same line differently, so files ingested before are read again once
-# (3: LiteLLM served model from the response, SDK-callback paths, tool-call keys; OTel ids as hex, sessions).
-ADAPTERS_VERSION = 3
+# (4: LiteLLM served model from the response, SDK-callback paths, tool-call keys; OTel ids as hex, sessions
+# resolved per trace across the file).
+ADAPTERS_VERSION = 4
 
 
 def ingest_settings(config: PlatformConfig, source_file: str) -> str:

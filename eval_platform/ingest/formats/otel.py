@@ -93,13 +93,32 @@ def looks_like(obj: dict) -> bool:
     return "attributes" in obj and "name" in obj and any(key in obj for key in ids)
 
 
+# a record's session while its batch is being read, when none of its own: resolved at the end of the batch
+_BY_TRACE = "\x00trace:"
+
+
 def parse(lines: pl.DataFrame, ctx: AdapterContext) -> ParsedBatch:
-    """Map every line (a line may yield several records or be skipped); reader errors are quarantined."""
-    return apply_line_mapper(lines, ctx, map_line)
+    """Map every line (a line may yield several records or be skipped); reader errors are quarantined.
+
+    A model call without a session id of its own takes the one any span of its trace carries anywhere in
+    the batch (exporters write an agent span, which ends last, after its model calls), else its trace id.
+    """
+    seen: dict[str, str] = {}
+    batch = apply_line_mapper(lines, ctx, lambda obj, c: map_line(obj, c, seen))
+    session = batch.records.get_column("session_id")
+    deferred = session.str.starts_with(_BY_TRACE).fill_null(False)
+    if not deferred.any():
+        return batch
+    trace = session.str.strip_prefix(_BY_TRACE)
+    resolved = pl.select(pl.when(deferred).then(trace.replace(seen)).otherwise(session)).to_series()
+    return ParsedBatch(batch.records.with_columns(resolved.alias("session_id")), batch.quarantine, batch.skipped)
 
 
-def map_line(obj: object, ctx: AdapterContext) -> list[dict]:
-    """One line -> the records of its inference spans; SkipRecord if it has none."""
+def map_line(obj: object, ctx: AdapterContext, seen: dict[str, str] | None = None) -> list[dict]:
+    """One line -> the records of its inference spans; SkipRecord if it has none.
+
+    With `seen` (a batch's trace id -> session, filled here from every span, model call or not), a record
+    without a session of its own is left for `parse` to resolve once the batch is read."""
     if not isinstance(obj, dict):
         raise FieldError("(line)", f"expected a JSON object, got {type(obj).__name__}")
     if "resourceSpans" not in obj:
@@ -109,13 +128,19 @@ def map_line(obj: object, ctx: AdapterContext) -> list[dict]:
             if isinstance(resource, dict)
             else {}
         )
-        return [map_span(obj, res_attrs, ctx)]
-    spans = list(_export_spans(obj))
+        spans = [("(span)", obj, res_attrs)]
+    else:
+        spans = list(_export_spans(obj))
     sessions = _trace_sessions(spans)
+    if seen is not None:
+        for trace, session in sessions.items():
+            seen.setdefault(trace, session)
+    if "resourceSpans" not in obj:
+        return [map_span(obj, spans[0][2], ctx, sessions, deferred=seen is not None)]
     records = []
     for path, span, resource in spans:
         try:
-            records.append(map_span(span, resource, ctx, sessions))
+            records.append(map_span(span, resource, ctx, sessions, deferred=seen is not None))
         except SkipRecord:
             continue
         except FieldError as exc:
@@ -125,6 +150,12 @@ def map_line(obj: object, ctx: AdapterContext) -> list[dict]:
     return records
 
 
+def _trace_of(span: dict) -> str | None:
+    """The span's trace id (OTLP `traceId`, a flattened `trace_id`, or the SDK's `context.trace_id`)."""
+    context = span.get("context") if isinstance(span.get("context"), dict) else {}
+    return _id(span.get("trace_id") or span.get("traceId") or context.get("trace_id"))
+
+
 def _trace_sessions(spans: list[tuple[str, object, dict]]) -> dict[str, str]:
     """trace id -> the first session id any span of that trace in the same export carries: apps often set
     `session.id` on the agent or request span only, and its model calls belong to the same session."""
@@ -132,7 +163,7 @@ def _trace_sessions(spans: list[tuple[str, object, dict]]) -> dict[str, str]:
     for _, span, resource in spans:
         try:
             attrs = {**resource, **_attributes(span.get("attributes"), "attributes")}
-            trace_id = _id(span.get("trace_id") or span.get("traceId"))
+            trace_id = _trace_of(span)
             session = _first_str_attr(attrs, SESSION_KEYS, allow_int=True)
         except (FieldError, AttributeError):
             continue  # a malformed span: map_span reports it if it is an inference span
@@ -141,18 +172,20 @@ def _trace_sessions(spans: list[tuple[str, object, dict]]) -> dict[str, str]:
     return sessions
 
 
-def map_span(span: object, resource: dict, ctx: AdapterContext, trace_sessions: dict[str, str] | None = None) -> dict:
+def map_span(span: object, resource: dict, ctx: AdapterContext, trace_sessions: dict[str, str] | None = None,
+             deferred: bool = False) -> dict:
     """One span -> one canonical record; SkipRecord for spans that are not model inference.
 
     `trace_sessions` (from the other spans of the same export line) gives a span without a session id of
-    its own the session of its trace, before the trace id itself is used."""
+    its own the session of its trace, before the trace id itself is used; `deferred` leaves that last
+    choice to `parse`, which knows the whole batch."""
     if not isinstance(span, dict):
         raise FieldError("(span)", f"expected an object, got {type(span).__name__}")
     attrs = {**resource, **_attributes(span.get("attributes"), "attributes")}
     if not _is_inference(span, attrs):
         raise SkipRecord()
     context = span.get("context") if isinstance(span.get("context"), dict) else {}
-    trace_id = _id(span.get("trace_id") or span.get("traceId") or context.get("trace_id"))
+    trace_id = _trace_of(span)
     span_id = _id(span.get("span_id") or span.get("spanId") or context.get("span_id"))
     start_key = (
         _first_key(span, ("startTimeUnixNano", "start_time", "start_time_unix_nano")) or "startTimeUnixNano"
@@ -173,7 +206,8 @@ def map_span(span: object, resource: dict, ctx: AdapterContext, trace_sessions: 
     tags = _str_list(attrs, "tags") or []
     record_id = _str_attr(attrs, "gen_ai.response.id") or span_id
     session_id = (_first_str_attr(attrs, SESSION_KEYS, allow_int=True)
-                  or (trace_sessions or {}).get(trace_id or "") or trace_id)
+                  or (trace_sessions or {}).get(trace_id or "")
+                  or (_BY_TRACE + trace_id if deferred and trace_id else trace_id))
     if not record_id:
         raise FieldError("span_id", "missing (and no gen_ai.response.id)")
     if not session_id:
