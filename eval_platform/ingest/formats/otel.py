@@ -33,6 +33,7 @@ import base64
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -117,34 +118,36 @@ def parse(lines: pl.DataFrame, ctx: AdapterContext) -> ParsedBatch:
 def map_line(obj: object, ctx: AdapterContext, seen: dict[str, str] | None = None) -> list[dict]:
     """One line -> the records of its inference spans; SkipRecord if it has none.
 
-    With `seen` (a batch's trace id -> session, filled here from every span, model call or not), a record
-    without a session of its own is left for `parse` to resolve once the batch is read."""
+    A record without a session id of its own takes the one another span of its trace carries. Alone, the
+    line is all there is to look at; with `seen` (a batch's trace id -> session, filled here from every
+    span, model call or not) the record is marked for `parse` to resolve once the whole batch is read."""
     if not isinstance(obj, dict):
         raise FieldError("(line)", f"expected a JSON object, got {type(obj).__name__}")
-    if "resourceSpans" not in obj:
+    flat = "resourceSpans" not in obj
+    if flat:
         resource = obj.get("resource")  # the SDK's span.to_json() nests its resource
-        res_attrs = (
-            _attributes(resource.get("attributes"), "resource.attributes")
-            if isinstance(resource, dict)
-            else {}
-        )
-        spans = [("(span)", obj, res_attrs)]
+        res_attrs = _attributes(resource.get("attributes"), "resource.attributes") if isinstance(resource, dict) else {}
+        spans = [("", obj, res_attrs)]
     else:
         spans = list(_export_spans(obj))
     sessions = _trace_sessions(spans)
-    if seen is not None:
+    if seen is None:
+        def by_trace(trace: str) -> str:
+            return sessions.get(trace, trace)
+    else:
         for trace, session in sessions.items():
             seen.setdefault(trace, session)
-    if "resourceSpans" not in obj:
-        return [map_span(obj, spans[0][2], ctx, sessions, deferred=seen is not None)]
+
+        def by_trace(trace: str) -> str:
+            return _BY_TRACE + trace
     records = []
     for path, span, resource in spans:
         try:
-            records.append(map_span(span, resource, ctx, sessions, deferred=seen is not None))
+            records.append(map_span(span, resource, ctx, by_trace))
         except SkipRecord:
             continue
         except FieldError as exc:
-            raise FieldError(f"{path}.{exc.field_name}", exc.problem) from None
+            raise (exc if flat else FieldError(f"{path}.{exc.field_name}", exc.problem)) from None
     if not records:
         raise SkipRecord()
     return records
@@ -172,13 +175,12 @@ def _trace_sessions(spans: list[tuple[str, object, dict]]) -> dict[str, str]:
     return sessions
 
 
-def map_span(span: object, resource: dict, ctx: AdapterContext, trace_sessions: dict[str, str] | None = None,
-             deferred: bool = False) -> dict:
+def map_span(span: object, resource: dict, ctx: AdapterContext,
+             by_trace: Callable[[str], str] = lambda trace: trace) -> dict:
     """One span -> one canonical record; SkipRecord for spans that are not model inference.
 
-    `trace_sessions` (from the other spans of the same export line) gives a span without a session id of
-    its own the session of its trace, before the trace id itself is used; `deferred` leaves that last
-    choice to `parse`, which knows the whole batch."""
+    A span without a session id of its own gets `by_trace(trace_id)` (its trace's session, see `map_line`).
+    """
     if not isinstance(span, dict):
         raise FieldError("(span)", f"expected an object, got {type(span).__name__}")
     attrs = {**resource, **_attributes(span.get("attributes"), "attributes")}
@@ -205,9 +207,7 @@ def map_span(span: object, resource: dict, ctx: AdapterContext, trace_sessions: 
     messages = _input_messages(attrs, events)
     tags = _str_list(attrs, "tags") or []
     record_id = _str_attr(attrs, "gen_ai.response.id") or span_id
-    session_id = (_first_str_attr(attrs, SESSION_KEYS, allow_int=True)
-                  or (trace_sessions or {}).get(trace_id or "")
-                  or (_BY_TRACE + trace_id if deferred and trace_id else trace_id))
+    session_id = _first_str_attr(attrs, SESSION_KEYS, allow_int=True) or (by_trace(trace_id) if trace_id else None)
     if not record_id:
         raise FieldError("span_id", "missing (and no gen_ai.response.id)")
     if not session_id:
