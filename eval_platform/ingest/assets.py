@@ -55,12 +55,11 @@ ORDER BY f.source_file
 """
 
 
-def _write_partition(context: dg.AssetExecutionContext, platform: Platform, day: date, files: list[Path],
+def _write_partition(context: dg.AssetExecutionContext, platform: Platform, day: date, day_files: list[str],
                      stats: list[dict], schema_problems: list[str], rows: PartitionRows) -> None:
     """One transaction: drop the rows of files gone from landing/, replace those of the files just read."""
     landing, run_id, now = platform.data.landing, context.run_id, datetime.now(UTC).replace(tzinfo=None)
     names = [s["source_file"] for s in stats]
-    day_files = [p.relative_to(landing).as_posix() for p in files]
     with platform.warehouse() as conn:
         # files this partition ingested before that are no longer in landing/ (deleted, or renamed: a renamed
         # copy would otherwise hold the same records twice); never when landing/ itself is empty or missing
@@ -116,6 +115,7 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
     day = date.fromisoformat(context.partition_key)
     landing, config = platform.data.landing, platform.config
     files = files_by_day(landing).get(day, [])
+    day_files = [p.relative_to(landing).as_posix() for p in files]
     with platform.warehouse() as conn:
         known = {f: (h, s) for f, h, s in conn.execute("SELECT source_file, content_hash, settings FROM ingest_files").fetchall()}
     # only a file ingested before needs its hash up front; a new one is hashed while ingest_file reads it
@@ -153,9 +153,8 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
                 f"[{number}/{len(changed)}] {row['source_file']}: {row['lines']} lines, {row['records']} records, "
                 f"{row['quarantined']} quarantined, {row['skipped']} skipped ({row['format']})"
             )
-        _write_partition(context, platform, day, files, stats, schema_problems, rows)
+        _write_partition(context, platform, day, day_files, stats, schema_problems, rows)
 
-    day_files = [p.relative_to(landing).as_posix() for p in files]
     with platform.warehouse() as conn:
         # the accounting as written: lines of each file found in the tables, not the counts ingestion reported
         accounting = conn.sql(_ACCOUNTING_SQL, params=[day_files] * 3).pl()

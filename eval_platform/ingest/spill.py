@@ -60,7 +60,7 @@ class PartitionRows:
         if not self.files:
             frames = self.frames.get(table, [])
             return pl.concat(frames, how="diagonal_relaxed") if frames else None
-        if self.held_bytes or any(self.frames.values()):
+        if any(self.frames.values()):
             self._spill()
         files = self.files.get(table, [])
         return conn.read_parquet([str(f) for f in files], union_by_name=True) if files else None
