@@ -107,3 +107,12 @@ def test_id_columns_are_pseudonymised_not_merged():
     assert all(i is None or "@" not in i for i in ids)
     assert ids[0].startswith("[EMAIL]#") and ids[0] == ids[2] and ids[0] != ids[1]
     assert ids[3:] == ["s_0001", None]
+
+
+@pytest.mark.parametrize("address", ["jos\u00e9.garc\u00eda@example.com", "jane@ex\u00e4mple.de", "\u00e5sa@b\u00fccher.example"])
+def test_an_address_written_with_json_escapes_is_redacted_whole(address):
+    """An ASCII-escaping logger writes `jos\\u00e9...@...`: no part of the address may survive in raw text."""
+    raw = json.dumps({"turn": "two", "messages": [{"role": "user", "content": f"mail {address} ok"}]})
+    assert "\\u00" in raw  # escaped, as json.dumps does by default
+    redacted = _redact([raw])[0]
+    assert json.loads(redacted)["messages"][0]["content"] == "mail [EMAIL] ok", redacted

@@ -9,7 +9,6 @@ walks the same hops for one id and reads each source record's line back from its
 from __future__ import annotations
 
 import gzip
-import json
 import unicodedata
 from itertools import islice
 from pathlib import Path
@@ -167,14 +166,9 @@ def _safe(value: object) -> str:
 
 
 def _redacted(line: str) -> str:
-    """The line with PII redacted. A JSON line is decoded and written back without ASCII escapes first:
-    `jos\\u00e9@...` written by an escaping logger must not hide an address the warehouse redacted."""
+    """The line as the warehouse would hold it: PII redacted (escaped addresses included, see redact.py)."""
     from eval_platform.ingest.redact import redact_frame
 
-    try:
-        line = json.dumps(json.loads(line), ensure_ascii=False)
-    except ValueError:
-        pass  # not JSON: redacted as it is
     return redact_frame(pl.DataFrame({"raw": [line]}), ["raw"]).item()
 
 

@@ -32,7 +32,9 @@ _API_KEY = (
     r"(?:sk-[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
     r"|xox[abposr]-[A-Za-z0-9-]{10,})(?-u:\b)"
 )
-_EMAIL = r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?-u:\b)"
+# a character of an address, or its JSON escape (`jos\\u00e9@...` as an ASCII-escaping logger writes it)
+_U = r"\\u[0-9a-fA-F]{4}"
+_EMAIL = rf"(?:[\w.%+-]|{_U})+@(?:[\w-]|{_U})+(?:\.(?:[\w-]|{_U})+)*\.[A-Za-z]{{2,}}(?-u:\b)"
 _PHONE = (
     r"(?:(?:\+1[ .-]?)?(?:\([0-9]{3}\) ?|[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}"
     r"|\+[0-9]{1,3}[ .-]\(?[0-9]{1,4}\)?(?:[ .-][0-9]{2,8}){1,4})(?-u:\b)"
@@ -42,7 +44,7 @@ _CARD_OR_IP_HINT = r"[0-9](?:[ -]?[0-9]){12}|[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\
 # gives up on non-ASCII text): a row that matches none of these cannot change.
 _ANY = "|".join((
     r"(?i:bearer)\s", r"sk-[A-Za-z0-9_-]{16}", r"AKIA[0-9A-Z]{16}", r"gh[pousr]_[A-Za-z0-9]{20}", "github_pat_",
-    r"xox[abposr]-", r"@[\w-]+\.", r"[0-9]{3}[ .-][0-9]{4}", r"\+[0-9]{1,3}[ .-]", _CARD_OR_IP_HINT,
+    r"xox[abposr]-", r"@(?:[\w-]|\\u[0-9a-fA-F]{4})+\.", r"[0-9]{3}[ .-][0-9]{4}", r"\+[0-9]{1,3}[ .-]", _CARD_OR_IP_HINT,
 ))
 # For a raw JSON line: also any escape that decodes to other characters (`\u0040` is `@`), so a row whose
 # raw line does not match cannot hold PII in any decoded or re-serialised column.
