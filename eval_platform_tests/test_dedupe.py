@@ -80,3 +80,13 @@ def test_a_retried_export_in_another_file_is_kept_once_and_accounted_for(tmp_pat
     assert kept == 0 and len(dupes) >= 35  # the sample's first lines are valid records, a few are malformed
     assert all(f"first seen in native/{DAY}.jsonl line" in e for (e,) in dupes)
     assert stats == [(40, 0, 40)]
+
+    # the original goes: the retry, unchanged, is read again, and its copies are now the ones kept
+    day_file.unlink()
+    result = dg.materialize([ingest_logs], partition_key=DAY.isoformat(), resources={"platform": platform},
+                            instance=dg.DagsterInstance.ephemeral())
+    assert {e.check_name: e.passed for e in result.get_asset_check_evaluations()}["every_line_accounted_for"]
+    with duckdb.connect(str(platform.data.warehouse), read_only=True) as db:
+        (kept,), = db.execute("SELECT count(*) FROM log_records WHERE source_file = ?", [retry_name]).fetchall()
+        (left,), = db.execute("SELECT count(*) FROM log_quarantine WHERE error LIKE '%duplicate of%'").fetchall()
+    assert kept == len(dupes) and left == 0

@@ -13,7 +13,7 @@ import polars as pl
 from eval_platform.config import PlatformConfig
 from eval_platform.ingest.dedupe import drop_repeats
 from eval_platform.ingest.file_ingest import file_sha256, ingest_file
-from eval_platform.ingest.landing import files_by_day, landing_files
+from eval_platform.ingest.landing import files_by_day
 from eval_platform.ingest.schemas import RecordSchemaError, validate_records
 from eval_platform.ingest.spill import PartitionRows, remove_stale
 from eval_platform.partitions import daily
@@ -55,18 +55,18 @@ ORDER BY f.source_file
 """
 
 
-def _write_partition(context: dg.AssetExecutionContext, platform: Platform, day: date, day_files: list[str],
+_DEPENDENT_SQL = """
+SELECT DISTINCT q.source_file FROM log_quarantine q, unnest(?::VARCHAR[]) AS t(first_file)
+WHERE contains(q.error, ' first seen in ' || t.first_file || ' line ') ORDER BY 1
+"""
+
+
+def _write_partition(context: dg.AssetExecutionContext, platform: Platform, day: date, gone: list[str],
                      stats: list[dict], schema_problems: list[str], rows: PartitionRows) -> None:
     """One transaction: drop the rows of files gone from landing/, replace those of the files just read."""
-    landing, run_id, now = platform.data.landing, context.run_id, datetime.now(UTC).replace(tzinfo=None)
+    run_id, now = context.run_id, datetime.now(UTC).replace(tzinfo=None)
     names = [s["source_file"] for s in stats]
     with platform.warehouse() as conn:
-        # files this partition ingested before that are no longer in landing/ (deleted, or renamed: a renamed
-        # copy would otherwise hold the same records twice); never when landing/ itself is empty or missing
-        gone = [f for (f,) in conn.execute("SELECT source_file FROM ingest_files WHERE day = ? ORDER BY 1", [day]).fetchall()
-                if f not in day_files] if landing_files(landing) else []
-        if gone:
-            context.log.warning(f"{day}: {len(gone)} file(s) no longer in landing/, their rows are removed: {gone[:10]}")
         with transaction(conn):
             for table in ("log_records", "log_quarantine", "ingest_files"):
                 replace_rows(conn, table, None, _FILE_WHERE, [gone], transaction=False)
@@ -114,16 +114,34 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
     """
     day = date.fromisoformat(context.partition_key)
     landing, config = platform.data.landing, platform.config
-    files = files_by_day(landing).get(day, [])
+    by_day = files_by_day(landing)
+    files = by_day.get(day, [])
     day_files = [p.relative_to(landing).as_posix() for p in files]
     with platform.warehouse() as conn:
         known = {f: (h, s) for f, h, s in conn.execute("SELECT source_file, content_hash, settings FROM ingest_files").fetchall()}
+        # files this partition ingested before that are no longer in landing/ (deleted, or renamed: a renamed
+        # copy would otherwise hold the same records twice); never when landing/ itself is empty or missing
+        gone = [f for (f,) in conn.execute("SELECT source_file FROM ingest_files WHERE day = ? ORDER BY 1", [day]).fetchall()
+                if f not in day_files] if by_day else []
+    if gone:
+        context.log.warning(f"{day}: {len(gone)} file(s) no longer in landing/, their rows are removed: {gone[:10]}")
     # only a file ingested before needs its hash up front; a new one is hashed while ingest_file reads it
     hashes = {p: file_sha256(p) for p in files if p.relative_to(landing).as_posix() in known}
     # a file is read again when its bytes changed, or the settings its ingestion depends on did
     changed = [p for p in files if p not in hashes
                or known[name := p.relative_to(landing).as_posix()] != (hashes[p], ingest_settings(config, name))]
-    context.log.info(f"{day}: {len(files)} landing file(s), {len(changed)} new or changed")
+    # ... or when it repeated records of a file now gone or changed: the repeat may be the only copy left
+    firsts = gone + [n for p in changed if (n := p.relative_to(landing).as_posix()) in known]
+    if firsts:
+        with platform.warehouse() as conn:
+            dependents = [f for (f,) in conn.execute(_DEPENDENT_SQL, [firsts]).fetchall()]
+        again = [p for p in files if p not in changed and p.relative_to(landing).as_posix() in dependents]
+        elsewhere = sorted(set(dependents) - set(day_files) - set(gone))
+        if elsewhere:
+            context.log.warning(f"{day}: file(s) of other days quarantined records as repeats of this day's changed "
+                                f"or removed files; re-ingest their partitions: {elsewhere[:10]}")
+        changed += again
+    context.log.info(f"{day}: {len(files)} landing file(s), {len(changed)} new, changed or to read again")
 
     stats, schema_problems, rejected_total = [], [], 0
     platform.data.tmp.mkdir(parents=True, exist_ok=True)
@@ -153,7 +171,7 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
                 f"[{number}/{len(changed)}] {row['source_file']}: {row['lines']} lines, {row['records']} records, "
                 f"{row['quarantined']} quarantined, {row['skipped']} skipped ({row['format']})"
             )
-        _write_partition(context, platform, day, day_files, stats, schema_problems, rows)
+        _write_partition(context, platform, day, gone, stats, schema_problems, rows)
 
     with platform.warehouse() as conn:
         # the accounting as written: lines of each file found in the tables, not the counts ingestion reported
