@@ -50,6 +50,16 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 
 
+def _label_word(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
+
+
+def as_bool(column: str) -> pl.Expr:
+    """A label column as Boolean, whether it arrives typed or as text (blank or unknown = no value)."""
+    word = _label_word(column)
+    return pl.when(word.is_in(TRUE_WORDS)).then(True).when(word.is_in(FALSE_WORDS)).then(False).otherwise(None).alias(column)
+
+
 def read_overrides(labels_dir: Path) -> pl.DataFrame:
     """`overrides.csv`: record_id, should_refuse, needs_citation, note (blank = keep the rule's label).
 
@@ -60,8 +70,8 @@ def read_overrides(labels_dir: Path) -> pl.DataFrame:
     text = {c: (pl.String if t == pl.Boolean else t) for c, t in OVERRIDES_SCHEMA.items()}
     frame = _read_csv(path, text)
     labels = [c for c, t in OVERRIDES_SCHEMA.items() if t == pl.Boolean]
-    words = {c: pl.col(c).str.strip_chars().str.to_lowercase() for c in labels}
-    for column, word in words.items():
+    for column in labels:
+        word = _label_word(column)
         bad = frame.with_row_index("_row").filter(
             word.is_not_null() & (word != "") & ~word.is_in(TRUE_WORDS + FALSE_WORDS))
         if bad.height:
@@ -70,9 +80,7 @@ def read_overrides(labels_dir: Path) -> pl.DataFrame:
             raise LabelFileError(f"{path}: row {row + 1}: field '{column}': expected one of "
                                  f"{'/'.join(TRUE_WORDS + FALSE_WORDS)} or blank, got {value!r}"
                                  + (f" ({bad.height - 1} more such rows)" if bad.height > 1 else ""))
-    return frame.with_columns(
-        pl.when(word.is_in(TRUE_WORDS)).then(True).when(word.is_in(FALSE_WORDS)).then(False)
-        .otherwise(None).alias(column) for column, word in words.items())
+    return frame.with_columns(as_bool(column) for column in labels)
 
 
 def _golden_problem(obj: object) -> str | None:

@@ -12,13 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from eval_platform.config import LabelRules
-from eval_platform.labels import FALSE_WORDS, TRUE_WORDS
-
-
-def _as_bool(column: str) -> pl.Expr:
-    """A label column as Boolean, whether it arrives typed or as CSV text ("" = no value)."""
-    text = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
-    return pl.when(text.is_in(TRUE_WORDS)).then(True).when(text.is_in(FALSE_WORDS)).then(False).otherwise(None).alias(column)
+from eval_platform.labels import as_bool
 
 
 def prohibited_regex(rules: LabelRules) -> str | None:
@@ -47,7 +41,7 @@ def _override_table(overrides: pl.DataFrame | None) -> pl.DataFrame:
     if overrides is None or overrides.height == 0:
         return pl.DataFrame(schema=schema)
     return (
-        overrides.select(pl.col("record_id").cast(pl.String).str.strip_chars(), _as_bool("should_refuse"), _as_bool("needs_citation"))
+        overrides.select(pl.col("record_id").cast(pl.String).str.strip_chars(), as_bool("should_refuse"), as_bool("needs_citation"))
         .filter(pl.col("record_id").is_not_null() & (pl.col("record_id") != ""))
         .unique("record_id", keep="last", maintain_order=True)
     )
@@ -71,7 +65,7 @@ def label_items(items: pl.DataFrame, rules: LabelRules, overrides: pl.DataFrame 
 
 def golden_labels(golden: pl.DataFrame, rules: LabelRules) -> pl.DataFrame:
     """Golden items keep their curated labels; a blank label falls back to the rule's value."""
-    curated = golden.with_columns(_as_bool("should_refuse").alias("_g_refuse"), _as_bool("needs_citation").alias("_g_citation"))
+    curated = golden.with_columns(as_bool("should_refuse").alias("_g_refuse"), as_bool("needs_citation").alias("_g_citation"))
     return (
         curated.drop("should_refuse", "needs_citation")
         .with_columns(rule_labels(rules))
