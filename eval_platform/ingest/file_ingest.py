@@ -22,7 +22,7 @@ from eval_platform.config import PlatformConfig
 from eval_platform.ingest.detect import ADAPTERS, detect_format
 from eval_platform.ingest.formats.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, AdapterContext, ParsedBatch
 from eval_platform.ingest.formats.native import fallback_record_ids
-from eval_platform.ingest.lines import ReadDigest, hashes_while_reading, iter_line_batches
+from eval_platform.ingest.lines import hashes_while_reading, iter_line_batches
 from eval_platform.ingest.redact import RAW_HINT, redact_frame
 
 # every free-text column of a record (an error message or a tag can carry an e-mail as well as a prompt can)
@@ -144,7 +144,7 @@ def ingest_file(path: Path, landing_root: Path, config: PlatformConfig, content_
         source_file = path.relative_to(landing_root).as_posix()
     except ValueError:
         source_file = path.name
-    digest = ReadDigest() if not content_hash and hashes_while_reading(path) else None
+    digest = hashlib.sha256() if not content_hash and hashes_while_reading(path) else None
     content_hash = content_hash or ("" if digest else file_sha256(path))
     # an empty hash: adapters leave hash-derived record_ids null, filled in below once the file is read
     ctx = AdapterContext(source_file=source_file, content_hash=content_hash, outcome_rules=config.outcome_rules)
@@ -177,7 +177,7 @@ def ingest_file(path: Path, landing_root: Path, config: PlatformConfig, content_
     if digest:
         # the hash of the bytes actually ingested: if the file was cut short or grew while being read, the
         # next run sees a different hash and reads it again (hashing the file now would hide the difference)
-        content_hash = digest.sha256.hexdigest()
+        content_hash = digest.hexdigest()
         record_frame = _fill_record_ids(record_frame, content_hash)
     record_frame, repeats = _split_duplicates(record_frame)
     quarantine_frame = pl.concat([*quarantine, repeats]) if quarantine else repeats

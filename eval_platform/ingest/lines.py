@@ -37,7 +37,7 @@ def hashes_while_reading(path: Path) -> bool:
 
 
 def iter_line_batches(path: Path, max_line_bytes: int, block_bytes: int = BLOCK_BYTES,
-                      digest: ReadDigest | None = None) -> Iterator[pl.DataFrame]:
+                      digest: hashlib._Hash | None = None) -> Iterator[pl.DataFrame]:
     """Yield consecutive line frames of about `block_bytes` each, numbered across the whole file.
 
     `digest` (plain text files only, see `hashes_while_reading`) is updated with every byte read, so a caller
@@ -53,16 +53,6 @@ def iter_line_batches(path: Path, max_line_bytes: int, block_bytes: int = BLOCK_
         return
     with open(path, "rb", buffering=0) as handle:
         yield from _file_batches(handle, max_line_bytes, block_bytes, digest)
-
-
-class ReadDigest:
-    """sha256 of the bytes a reader returned, in order."""
-
-    def __init__(self):
-        self.sha256 = hashlib.sha256()
-
-    def update(self, chunk: bytes) -> None:
-        self.sha256.update(chunk)  # hashlib releases the GIL for large chunks
 
 
 def _text_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int) -> Iterator[pl.DataFrame]:
@@ -120,7 +110,7 @@ def _read_until_failure(handle: BinaryIO, size: int, piece: int = 4 << 20) -> tu
 
 
 def _file_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int,
-                  digest: ReadDigest | None) -> Iterator[pl.DataFrame]:
+                  digest: hashlib._Hash | None) -> Iterator[pl.DataFrame]:
     """Blocks of a plain (seekable) file, each read into one reused buffer.
 
     A block ends at its last newline; the partial line after it is read again at the start of the next
@@ -157,7 +147,7 @@ def _file_batches(handle: BinaryIO, max_line_bytes: int, block_bytes: int,
         yield frame
 
 
-def _skip_to_newline(handle: BinaryIO, head: memoryview, digest: ReadDigest | None) -> int:
+def _skip_to_newline(handle: BinaryIO, head: memoryview, digest: hashlib._Hash | None) -> int:
     """Read past a line whose first bytes are `head`; leave the handle after its newline. Returns its size
     without the line ending (a trailing "\r" is part of the ending, as in every other line)."""
     if digest:
