@@ -11,21 +11,20 @@ import dagster as dg
 import polars as pl
 
 from eval_platform.config import PlatformConfig
-from eval_platform.ingest.dedupe import drop_repeats
 from eval_platform.ingest.file_ingest import file_sha256, ingest_file
 from eval_platform.ingest.landing import files_by_day
 from eval_platform.ingest.schemas import RecordSchemaError, validate_records
 from eval_platform.ingest.spill import PartitionRows, remove_stale
+from eval_platform.ingest.write import FILE_WHERE, write_partition
 from eval_platform.partitions import daily
 from eval_platform.publish.metadata import markdown_preview
 from eval_platform.resources import Platform
-from eval_platform.warehouse import replace_rows, scalar, transaction
+from eval_platform.warehouse import scalar
 
 ACCOUNTING_CHECK = "every_line_accounted_for"
 QUARANTINE_RATE_CHECK = "quarantine_rate_below_threshold"
 SCHEMA_CHECK = "log_records_schema"
 
-_FILE_WHERE = "source_file IN (SELECT unnest(?::VARCHAR[]))"
 
 
 # Bump when an adapter maps the same line differently, so files ingested before are read again once
@@ -46,11 +45,11 @@ _ACCOUNTING_SQL = f"""
 SELECT f.source_file, f.format, f.lines, coalesce(r.lines, 0) AS records, coalesce(q.lines, 0) AS quarantined, f.skipped,
        f.records AS reported_records, f.quarantined AS reported_quarantined
 FROM ingest_files f
-LEFT JOIN (SELECT source_file, count(DISTINCT source_line) AS lines FROM log_records WHERE {_FILE_WHERE} GROUP BY 1) r
+LEFT JOIN (SELECT source_file, count(DISTINCT source_line) AS lines FROM log_records WHERE {FILE_WHERE} GROUP BY 1) r
     USING (source_file)
-LEFT JOIN (SELECT source_file, count(DISTINCT source_line) AS lines FROM log_quarantine WHERE {_FILE_WHERE} GROUP BY 1) q
+LEFT JOIN (SELECT source_file, count(DISTINCT source_line) AS lines FROM log_quarantine WHERE {FILE_WHERE} GROUP BY 1) q
     USING (source_file)
-WHERE {_FILE_WHERE.replace("source_file", "f.source_file")}
+WHERE {FILE_WHERE.replace("source_file", "f.source_file")}
 ORDER BY f.source_file
 """
 
@@ -59,31 +58,6 @@ _DEPENDENT_SQL = """
 SELECT DISTINCT q.source_file FROM log_quarantine q, unnest(?::VARCHAR[]) AS t(first_file)
 WHERE contains(q.error, ' first seen in ' || t.first_file || ' line ') ORDER BY 1
 """
-
-
-def _write_partition(context: dg.AssetExecutionContext, platform: Platform, day: date, gone: list[str],
-                     stats: list[dict], schema_problems: list[str], rows: PartitionRows) -> None:
-    """One transaction: drop the rows of files gone from landing/, replace those of the files just read."""
-    run_id, now = context.run_id, datetime.now(UTC).replace(tzinfo=None)
-    names = [s["source_file"] for s in stats]
-    with platform.warehouse() as conn:
-        with transaction(conn):
-            for table in ("log_records", "log_quarantine", "ingest_files"):
-                replace_rows(conn, table, None, _FILE_WHERE, [gone], transaction=False)
-            if stats and not schema_problems:
-                for table in ("log_records", "log_quarantine"):
-                    replace_rows(conn, table, rows.rows(conn, table), _FILE_WHERE, [names], transaction=False)
-                # a record another file already holds (an exporter's retry, a re-export) is kept once
-                if moved := drop_repeats(conn, names):
-                    context.log.warning(f"{day}: {sum(moved.values())} line(s) only repeated records other files hold "
-                                        f"first; quarantined as duplicates: {dict(list(moved.items())[:10])}")
-                    for row in stats:
-                        row["records"] -= moved.get(row["source_file"], 0)
-                        row["quarantined"] += moved.get(row["source_file"], 0)
-                stat_frame = pl.DataFrame(stats).with_columns(
-                    day=pl.lit(day), ingest_run_id=pl.lit(run_id), ingested_at=pl.lit(now)
-                )
-                replace_rows(conn, "ingest_files", stat_frame, _FILE_WHERE, [names], transaction=False)
 
 
 @dg.multi_asset(
@@ -171,17 +145,22 @@ def ingest_logs(context: dg.AssetExecutionContext, platform: Platform):
                 f"[{number}/{len(changed)}] {row['source_file']}: {row['lines']} lines, {row['records']} records, "
                 f"{row['quarantined']} quarantined, {row['skipped']} skipped ({row['format']})"
             )
-        _write_partition(context, platform, day, gone, stats, schema_problems, rows)
+        with platform.warehouse() as conn:
+            moved = write_partition(conn, day, gone, [] if schema_problems else stats, rows, context.run_id,
+                                    datetime.now(UTC).replace(tzinfo=None))
+        if moved:
+            context.log.warning(f"{day}: {sum(moved.values())} line(s) only repeated records other files hold "
+                                f"first; quarantined as duplicates: {dict(list(moved.items())[:10])}")
 
     with platform.warehouse() as conn:
         # the accounting as written: lines of each file found in the tables, not the counts ingestion reported
         accounting = conn.sql(_ACCOUNTING_SQL, params=[day_files] * 3).pl()
         top_errors = conn.sql(
             "SELECT regexp_replace(error, '^line \\d+: ', '') AS error, count(*) AS lines FROM log_quarantine "
-            f"WHERE {_FILE_WHERE} GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+            f"WHERE {FILE_WHERE} GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
             params=[day_files],
         ).pl()
-        n_records = scalar(conn, f"SELECT count(*) FROM log_records WHERE {_FILE_WHERE}", [day_files])
+        n_records = scalar(conn, f"SELECT count(*) FROM log_records WHERE {FILE_WHERE}", [day_files])
 
     unbalanced = accounting.filter(
         (pl.col("lines") != pl.col("records") + pl.col("quarantined") + pl.col("skipped"))

@@ -6,10 +6,10 @@ Generates N realistic native lines (~1.5 KB each: multi-turn messages, some PII,
 under `--dir` (reused when present), then measures, each in its own subprocess so peak RSS is separate:
   (a) baseline: `CREATE TABLE t AS SELECT ... FROM read_json(file, columns={...})` into a file database;
   (b) ours: what the `ingest_logs` asset does for one new file: `ingest_file` (read and hash in one pass,
-      validate, redact, lineage, quarantine), pandera `validate_records`, and one transaction of `replace_rows`
-      into log_records / log_quarantine / ingest_files of a file database created by `ensure_schema`, with the
-      cross-file duplicate check (`drop_repeats`) in between, as the asset does. The checkpoint when the
-      connection closes is part of (b), as it is of (a) and (c).
+      validate, redact, lineage, quarantine), pandera `validate_records`, and the asset's own write transaction
+      (`write_partition`: the file's rows into log_records / log_quarantine, repeated record ids dropped,
+      ingest_files) into a file database created by `ensure_schema`. The checkpoint when the connection
+      closes is part of (b), as it is of (a) and (c).
       (A file already in ingest_files is hashed first for change detection; `--known` measures that path.)
   (c) a floor, for reference: DuckDB's own parallel `read_json` feeding the native adapter's field checks,
       inserted straight into `log_records` in one statement: the validation and the write that (b) must do,
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,10 +147,10 @@ def run_ours(file: Path, db: Path, known: bool = False) -> int:
 
     from eval_platform.config import load_config
     from eval_platform.contract import ensure_schema
-    from eval_platform.ingest.dedupe import drop_repeats
     from eval_platform.ingest.file_ingest import file_sha256, ingest_file
     from eval_platform.ingest.schemas import validate_records
-    from eval_platform.warehouse import replace_rows
+    from eval_platform.ingest.spill import PartitionRows
+    from eval_platform.ingest.write import write_partition
 
     stages, clock = {}, time.perf_counter()
 
@@ -168,24 +169,15 @@ def run_ours(file: Path, db: Path, known: bool = False) -> int:
     lap("validate_records")
     stats = dict(result.stats, records=result.stats["records"] - rejected.height,
                  quarantined=result.stats["quarantined"] + rejected.height)
+    rows = PartitionRows(db.parent / "spill", budget_bytes=1 << 62)  # one file: held in memory, as the asset does
+    rows.add("log_records", good.with_columns(ingest_run_id=pl.lit("bench")))
+    rows.add("log_quarantine", pl.concat([result.quarantine, rejected], how="diagonal_relaxed")
+             .with_columns(ingest_run_id=pl.lit("bench")))
     with duckdb.connect(str(db)) as conn:
         ensure_schema(conn)
-        conn.execute("BEGIN TRANSACTION")
-        for table, frame in (
-            ("log_records", good.with_columns(ingest_run_id=pl.lit("bench"))),
-            ("log_quarantine", pl.concat([result.quarantine, rejected], how="diagonal_relaxed")
-             .with_columns(ingest_run_id=pl.lit("bench"))),
-        ):
-            replace_rows(conn, table, frame, "source_file = ?", [stats["source_file"]], transaction=False)
-        lap("replace_rows (records, quarantine)")
-        moved = drop_repeats(conn, [stats["source_file"]])  # the asset's cross-file duplicate check
-        lap("drop_repeats")
-        stats["records"] -= sum(moved.values())
-        stats["quarantined"] += sum(moved.values())
-        replace_rows(conn, "ingest_files", pl.DataFrame([stats]).with_columns(ingest_run_id=pl.lit("bench")),
-                     "source_file = ?", [stats["source_file"]], transaction=False)
-        conn.execute("COMMIT")
-    lap("ingest_files, commit, checkpoint on close")  # the with block has closed the connection here
+        # the asset's own transaction: replace the file's rows, drop repeated record ids, write ingest_files
+        write_partition(conn, date(2026, 11, 1), [], [stats], rows, "bench", datetime.now())
+    lap("write_partition (1 transaction), checkpoint on close")  # the with block has closed the connection
     print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()), file=sys.stderr)
     return stats["records"] + stats["quarantined"]
 
