@@ -175,6 +175,18 @@ def test_budget_stops_new_calls(server, store):
     assert rows.filter(pl.col("status") == "skipped_budget")["error"].str.contains("BudgetReached").all()
 
 
+def test_the_budget_counts_what_the_run_spent_before(server, store):
+    """A second call of the engine under the same run_id (the judge after the evals, a retried step) gets
+    what the first one left of the budget, not a new one; another run starts afresh."""
+    priced = {"concurrency": 1, "input_cost_per_token": 0.001, "output_cost_per_token": 0.0}
+    first = run([request(f"a{n}") for n in range(3)], store, server, budget_usd=0.0045, run_id="run-1", **priced)
+    assert first["status"].to_list() == ["ok"] * 3
+    again = run([request(f"b{n}") for n in range(4)], store, server, budget_usd=0.0045, run_id="run-1", **priced)
+    assert again["status"].to_list() == ["ok", "ok", "skipped_budget", "skipped_budget"]
+    other = run([request(f"c{n}") for n in range(4)], store, server, budget_usd=0.0045, run_id="run-2", **priced)
+    assert other["status"].to_list() == ["ok"] * 4
+
+
 def test_concurrency_limit_is_respected(store):
     with FakeOpenAIServer(latency_s=0.1) as server:
         rows = run([request(f"c{n}") for n in range(12)], store, server, concurrency=3)

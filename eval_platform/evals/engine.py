@@ -178,7 +178,7 @@ class _Gate:
 class _Run:
     """State of one `run_requests` call: gates, spend, progress counters and the unflushed rows."""
 
-    def __init__(self, *, store, limits_for, budget_usd, run_id, total, cached, api_key_for) -> None:
+    def __init__(self, *, store, limits_for, budget_usd, run_id, total, cached, api_key_for, spent=0.0) -> None:
         self.store = store
         self.limits_for = limits_for
         self.budget_usd = budget_usd
@@ -186,7 +186,7 @@ class _Run:
         self.api_key_for = api_key_for
         self.gates: dict[str, _Gate] = {}
         self.total, self.cached, self.done, self.errors = total, cached, cached, 0
-        self.spent = 0.0
+        self.spent = spent
         self.in_flight_estimate = 0.0
         self.budget_reached = False
         self.cost_sum_by_model: dict[str, float] = defaultdict(float)
@@ -447,6 +447,9 @@ async def run_requests(
         distinct.setdefault(request_hash, request)
     cached = pl.DataFrame(schema=RESPONSE_SCHEMA) if force else store.lookup(list(distinct))
     cached_hashes = set(cached["request_hash"].to_list())
+    # the budget is per run: what earlier calls under the same run_id logged (another step of the run, a
+    # retried step) counts against it
+    spent = float(store.attempts(run_id)["cost_usd"].sum() or 0.0) if run_id and budget_usd is not None else 0.0
     run = _Run(
         store=store,
         limits_for=limits_for,
@@ -455,6 +458,7 @@ async def run_requests(
         total=len(distinct),
         cached=len(cached_hashes),
         api_key_for=api_key_for,
+        spent=spent,
     )
 
     async def report_every() -> None:

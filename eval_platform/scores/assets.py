@@ -36,12 +36,11 @@ def _judge(frame: pl.DataFrame, platform: Platform, run_id: str) -> pl.DataFrame
     if cfg.scorers.llm_judge.model.startswith("demo/"):
         register_demo_provider()
     store = ResponseStore(platform.data.response_store)
-    # evals.budget_usd is per run: the judge gets what eval_responses left of it, not a second budget
-    spent = float(store.attempts(run_id)["cost_usd"].sum() or 0.0)
-    budget = max(cfg.evals.budget_usd - spent, 0.0)
+    # evals.budget_usd is per run: the engine counts what eval_responses spent under this run_id
     return judge_scores(
         frame, cfg.scorers,
-        lambda requests: run_requests_sync(requests, store=store, limits_for=cfg.evals.limits_for, budget_usd=budget, run_id=run_id),
+        lambda requests: run_requests_sync(requests, store=store, limits_for=cfg.evals.limits_for,
+                                           budget_usd=cfg.evals.budget_usd, run_id=run_id),
     )
 
 
