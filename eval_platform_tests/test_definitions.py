@@ -49,12 +49,43 @@ def test_landing_sensor_targets_the_ingest_job():  # the nightly schedule is tes
     assert defs.resolve_sensor_def("landing_sensor").job_name == "ingest_job"
 
 
-def test_window_dependencies_follow_the_config():
-    from eval_platform.config import load_config
-    from eval_platform.partitions import drift_mapping, window_mapping
+_GRAPH_OFFSETS = """
+import json
+import dagster as dg
+from eval_platform.definitions import defs
+graph = defs.resolve_asset_graph()
+print(json.dumps(sorted([key.to_user_string(), dep.to_user_string(), mapping.start_offset]
+                        for key in graph.get_all_asset_keys()
+                        for dep, mapping in (graph.get(key).partition_mappings or {}).items()
+                        if isinstance(mapping, dg.TimeWindowPartitionMapping))))
+"""
 
-    cfg = load_config()
-    assert window_mapping(cfg).start_offset == -(cfg.traffic.window_days - 1)
-    short = cfg.model_copy(update={"traffic": cfg.traffic.model_copy(update={"window_days": 3})})
-    assert window_mapping(short).start_offset == -2
-    assert drift_mapping(cfg).start_offset == -(cfg.drift.baseline_lag_days + cfg.drift.baseline_days - 1)
+
+def test_window_dependencies_follow_the_config(tmp_path):
+    """The window dependencies the asset graph declares (what backfills and the UI follow) span the
+    configured traffic window and drift baseline, for every asset that reads a window: checked with a
+    3-day window and a 2+5-day drift baseline, which no hard-coded mapping would match."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from eval_platform.config import DEMO_CONFIG
+
+    cfg = yaml.safe_load(DEMO_CONFIG.read_text())
+    cfg["traffic"]["window_days"] = 3
+    cfg["drift"].update(baseline_lag_days=2, baseline_days=5)
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = subprocess.run([sys.executable, "-c", _GRAPH_OFFSETS], capture_output=True, text=True, check=True,
+                         env={**os.environ, "EVAL_PLATFORM_CONFIG": str(path)})
+    offsets = {(key, dep): offset for key, dep, offset in json.loads(out.stdout.strip().splitlines()[-1])}
+    window, drift = -2, -6
+    expected_window = {("sessions", "log_records"), ("routing_traffic", "log_records"), ("corpus_items", "log_records"),
+                       ("path_gaps", "online_scores"), ("offline_online_gaps", "online_scores")}
+    assert expected_window <= set(offsets)
+    assert {offsets[pair] for pair in expected_window} == {window}
+    assert offsets[("path_drift", "log_records")] == offsets[("path_drift", "online_scores")] == drift
+    assert set(offsets.values()) == {window, drift}  # no asset declares a window of its own
